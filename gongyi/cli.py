@@ -1,0 +1,165 @@
+"""The `gongyi` command line: run, serve, migrate, tokens, broker setup, calls, index, dead letters."""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings("ignore", message="\nEventlet is deprecated")
+import eventlet  # noqa: E402
+
+# nameko needs eventlet's patches before anything opens a socket or a thread
+eventlet.monkey_patch()
+
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+import click  # noqa: E402
+
+from gongyi.config import SERVICES, load_settings  # noqa: E402
+from gongyi.logging import configure_logging  # noqa: E402
+
+
+@click.group()
+def main() -> None:
+    """gongyi: calls for outstanding internet public-welfare projects (网络公益项目征集)."""
+    configure_logging(load_settings().log_level)
+
+
+@main.command()
+@click.option("--port", default=None, type=int, help="base URL port (default GONGYI_HTTP_PORT or 8000)")
+@click.option("--search-port", default=9200, show_default=True)
+@click.option("--s3-port", default=9000, show_default=True)
+def run(port: int | None, search_port: int, s3_port: int) -> None:
+    """Run the whole platform in one process on embedded defaults."""
+    from gongyi.runner import run_embedded
+
+    run_embedded(port or load_settings().http_port, search_port, s3_port)
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICES))
+def serve(service: str) -> None:
+    """Run one service (what each container runs in a cluster)."""
+    from gongyi.runner import serve as serve_one
+
+    serve_one(service)
+
+
+@main.command()
+@click.argument("service", default="all", type=click.Choice((*SERVICES, "all")))
+def migrate(service: str) -> None:
+    """Apply database migrations (idempotent)."""
+    from gongyi.db import migrate as run_migrations
+
+    settings = load_settings()
+    for name in SERVICES if service == "all" else (service,):
+        run_migrations(name, settings.db_url(name))
+        click.echo(f"{name}: migrated")
+
+
+@main.command()
+@click.option("--role", required=True, type=click.Choice(["applicant", "unit", "expert", "staff"]))
+@click.option("--sub", default=None, help="subject (user id); random when omitted")
+@click.option("--name", default="", help="display name")
+@click.option("--org", default=None, help="applicant organisation id (credit code)")
+@click.option("--unit", default=None, help="recommending unit code (role unit)")
+@click.option("--expert", default=None, help="expert id (role expert)")
+@click.option("--ttl", default=None, type=int, help="seconds until expiry")
+def token(
+    role: str, sub: str | None, name: str, org: str | None, unit: str | None, expert: str | None, ttl: int | None
+) -> None:
+    """Mint a token (with the configured secret) and print it."""
+    from gongyi.http.auth import issue_token
+
+    if role == "unit" and not unit:
+        raise click.UsageError("--unit is required for role unit")
+    if role == "expert" and not expert:
+        raise click.UsageError("--expert is required for role expert")
+    click.echo(issue_token(load_settings(), role, sub, name=name, org=org, unit=unit, expert=expert, ttl=ttl))
+
+
+@main.group()
+def broker() -> None:
+    """Broker topology."""
+
+
+@broker.command("setup")
+def broker_setup() -> None:
+    """Declare exchanges, subscriber queues, the dead-letter queue, and the dead-letter policy."""
+    from kombu import Connection
+
+    from gongyi.events.topology import declare_topology, set_dead_letter_policy
+    from gongyi.registry import service_classes
+
+    settings = load_settings()
+    with Connection(settings.amqp_uri) as conn:
+        declare_topology(conn.default_channel, list(SERVICES), service_classes())
+    if settings.rabbitmq_management_url:
+        set_dead_letter_policy(settings.rabbitmq_management_url, settings.amqp_uri)
+        click.echo("dead-letter policy set")
+    else:
+        click.echo("GONGYI_RABBITMQ_MANAGEMENT_URL is not set: dead-letter policy not applied", err=True)
+    click.echo("topology declared")
+
+
+@main.group()
+def call() -> None:
+    """Call documents."""
+
+
+@call.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def call_load(files: tuple[str, ...]) -> None:
+    """Validate and load call documents (each load is a new version)."""
+    from gongyi.errors import DomainError
+    from gongyi.runner import load_call_files
+
+    try:
+        for result in load_call_files(load_settings(), list(files)):
+            click.echo(json.dumps(result, ensure_ascii=False))
+    except DomainError as err:
+        click.echo(json.dumps(err.to_dict(), ensure_ascii=False, indent=2), err=True)
+        sys.exit(2)
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the project search index from the review database and swap the alias."""
+    from tqdm import tqdm
+
+    from gongyi.db import make_engine
+    from gongyi.search import make_search_client
+    from services.review.handlers import rebuild_index
+    from services.review.storage.repository import count_projects
+    from services.review.storage.search_index import ProjectIndex
+
+    settings = load_settings()
+    engine = make_engine(settings.db_url("review"))
+    index = ProjectIndex(make_search_client(settings.search_url), settings.search_index_prefix)
+    with engine.connect() as conn:
+        total = count_projects(conn)
+    with tqdm(total=total, unit="project", desc="reindex") as bar:
+        name = rebuild_index(engine, index, bar.update)
+    click.echo(f"alias {index.alias} -> {name} ({total} projects)")
+
+
+@main.command("openapi")
+@click.option("--out", default="contracts/openapi", show_default=True, type=click.Path(file_okay=False))
+def openapi_cmd(out: str) -> None:
+    """Write every service's OpenAPI document."""
+    from pathlib import Path
+
+    from gongyi.registry import service_class
+
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for name in SERVICES:
+        module = sys.modules[service_class(name).__module__]
+        doc = module.api.openapi()
+        (Path(out) / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        click.echo(f"{out}/{name}.json")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.basicConfig()
+    main()

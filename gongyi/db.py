@@ -1,0 +1,220 @@
+"""Database access shared by every service: engines, the unit of work, migrations.
+
+A unit of work is one SQLAlchemy session; events emitted in it are outbox rows in the same
+transaction, so a change and its event commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gongyi.events.envelope import encode, make_event, validate_event
+from gongyi.events.tables import add_messaging_tables
+
+log = logging.getLogger(__name__)
+_green_patched = False
+
+
+def _patch_psycopg_for_eventlet() -> None:
+    """psycopg2 blocks the whole process unless told to yield to eventlet while waiting."""
+    global _green_patched
+    if _green_patched:
+        return
+    try:
+        import eventlet.patcher
+
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from psycogreen.eventlet import patch_psycopg
+
+            patch_psycopg()
+    except ImportError:  # pragma: no cover - eventlet is a hard dependency
+        pass
+    _green_patched = True
+
+
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    if url.startswith("sqlite"):
+        path = url.split("sqlite:///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    _patch_psycopg_for_eventlet()
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_meta = sa.MetaData()
+outbox_t, inbox_t = add_messaging_tables(_meta)
+
+
+class UnitOfWork:
+    """One transaction: domain changes, emitted events (outbox) and applied events (inbox)."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        service: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        on_commit_with_events: Callable[[], None] | None = None,
+    ) -> None:
+        self._factory = session_factory
+        self.service = service
+        self.correlation_id = correlation_id
+        self.causation_id = causation_id
+        self._on_events = on_commit_with_events
+        self._session: Session | None = None
+        self._emitted: list[dict[str, Any]] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is not None:
+            self.rollback()
+        self.close()
+
+    def emit(self, type: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Write an event to the outbox in this transaction; it is validated against its contract."""
+        event = make_event(
+            source_service=self.service,
+            type=type,
+            subject=subject,
+            data=data,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+        )
+        validate_event(event)
+        self.session.execute(
+            outbox_t.insert().values(
+                event_id=event["id"],
+                type=type,
+                subject=subject,
+                body=encode(event),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self._emitted.append(event)
+        return event
+
+    def claim(self, event: dict[str, Any], handler: str) -> bool:
+        """Record that ``handler`` applies ``event`` now; False if it was applied before."""
+        seen = self.session.execute(
+            sa.select(inbox_t.c.event_id).where(inbox_t.c.handler == handler, inbox_t.c.event_id == event["id"])
+        ).first()
+        if seen:
+            return False
+        self.session.execute(
+            inbox_t.insert().values(
+                handler=handler, event_id=event["id"], event_type=event["type"], processed_at=datetime.now(UTC)
+            )
+        )
+        return True
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError:
+            self.rollback()
+            raise
+        if self._emitted and self._on_events:
+            self._on_events()
+        self._emitted = []
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        self._emitted = []
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def outbox_backlog(engine: sa.Engine) -> tuple[int, float]:
+    """(unsent events, age in seconds of the oldest unsent one)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(outbox_t.c.created_at)).where(outbox_t.c.sent_at.is_(None))
+        ).one()
+    count, oldest = row
+    if not oldest:
+        return int(count), 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), (datetime.now(UTC) - oldest).total_seconds()
+
+
+def archived_events(engine: sa.Engine, since_id: int = 0, limit: int = 1000) -> list[tuple[int, dict]]:
+    """Sent and unsent events in order, for replay to late subscribers."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(outbox_t.c.id, outbox_t.c.body)
+            .where(outbox_t.c.id > since_id)
+            .order_by(outbox_t.c.id)
+            .limit(limit)
+        ).all()
+    return [(r.id, json.loads(r.body)) for r in rows]
+
+
+def migrations_dir(service: str) -> Path:
+    return Path(__file__).resolve().parents[1] / "services" / service / "storage" / "migrations"
+
+
+def migrate(service: str, url: str, revision: str = "head") -> None:
+    """Run the service's Alembic migrations; idempotent."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir(service)))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["service"] = service
+    if url.startswith("sqlite"):
+        make_engine(url).dispose()  # creates the folder for the file
+    command.upgrade(cfg, revision)
+
+
+def run_migrations_in_env(target_metadata: sa.MetaData) -> None:
+    """Body of every service's alembic env.py (online mode only: we always have a database)."""
+    from alembic import context
+
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = make_engine(url, poolclass=sa.pool.NullPool) if not url.startswith("sqlite") else make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=url.startswith("sqlite"),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

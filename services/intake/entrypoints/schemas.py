@@ -1,0 +1,104 @@
+"""Request and response bodies of intake's HTTP API (they also make its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CallLoadIn(_In):
+    document: dict[str, Any] = Field(description="The call document (contracts/calls/call.schema.json)")
+    note: str | None = Field(default=None, max_length=2000, description="Why the rules changed")
+    acknowledge_changes: bool = False
+
+
+class WindowIn(_In):
+    closes: datetime = Field(description="New closing time, with its UTC offset (e.g. +08:00)")
+    opens: datetime | None = None
+    note: str = Field(min_length=1, max_length=2000, description="Why the window changes (kept with the version)")
+    acknowledge_changes: bool = False
+
+
+class CallLoadOut(BaseModel):
+    call_id: str
+    version: int
+    changed: bool
+    changes: list[dict[str, Any]]
+
+
+class ApplicationCreateIn(_In):
+    call_id: str = Field(min_length=1, max_length=64)
+    form: dict[str, Any] = Field(
+        default_factory=dict, description="The recommendation form (推荐表), may be incomplete while a draft"
+    )
+
+
+class FormIn(_In):
+    form: dict[str, Any]
+
+
+class ReasonIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OptionalReasonIn(_In):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class OpinionIn(_In):
+    opinion: str = Field(min_length=1, max_length=2000, description="The unit's opinion (推荐意见)")
+
+
+class ApplicationOut(BaseModel):
+    id: str
+    call_id: str
+    call_version: int
+    state: str
+    state_label_zh: str
+    unit_code: str | None
+    form: dict[str, Any]
+    unit_opinion: str | None = None
+    reason: str | None = None
+    batch_id: str | None = None
+    submitted_at: datetime | None = None
+    forwarded_at: datetime | None = None
+    history: list[dict[str, Any]] = []
+
+
+class ApplicationListQuery(_In):
+    call_id: str | None = Field(default=None, max_length=64)
+    state: str | None = Field(default=None, max_length=20)
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    call_id: str
+    state: str
+    unit_code: str | None
+    project_name: str | None
+    updated_at: datetime
+
+
+class ApplicationList(BaseModel):
+    items: list[ApplicationSummary]
+
+
+class BatchIn(_In):
+    application_ids: list[str] = Field(min_length=1, max_length=1000)
+    idempotency_key: str = Field(min_length=8, max_length=120)
+
+
+class BatchOut(BaseModel):
+    batch_id: str
+    unit_code: str
+    forwarded_at: str
+    items: list[dict[str, Any]]
+    replayed: bool

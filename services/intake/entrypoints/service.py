@@ -1,0 +1,264 @@
+"""The intake nameko service: HTTP for applicants, units and staff. Thin: the work is in handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gongyi.dependencies import Database, SettingsProvider
+from gongyi.health import check_broker, check_database
+from gongyi.http.api import PUBLIC, Api
+from gongyi.http.auth import Principal
+from gongyi.http.platform import platform_routes
+from services.intake import handlers
+from services.intake.domain.applications import Application
+from services.intake.entrypoints.schemas import (
+    ApplicationCreateIn,
+    ApplicationList,
+    ApplicationListQuery,
+    ApplicationOut,
+    BatchIn,
+    BatchOut,
+    CallLoadIn,
+    CallLoadOut,
+    FormIn,
+    OpinionIn,
+    OptionalReasonIn,
+    ReasonIn,
+    WindowIn,
+)
+from services.intake.storage.repository import ApplicationRepository, CallRepository
+
+api = Api("intake", "gongyi intake API", "Calls, the recommendation form (推荐表), recommending units' vetting.")
+NOT_FOUND = (404, "application_not_found", "no such application visible to the caller")
+BAD_STATE = (409, "invalid_transition", "the application is not in a state that allows this")
+
+
+def _out(app: Application) -> ApplicationOut:
+    return ApplicationOut(
+        id=app.id,
+        call_id=app.call_id,
+        call_version=app.call_version,
+        state=app.state.value,
+        state_label_zh=app.state_label_zh,
+        unit_code=app.unit_code,
+        form=app.form,
+        unit_opinion=app.unit_opinion,
+        reason=app.reason,
+        batch_id=app.batch_id,
+        submitted_at=app.submitted_at,
+        forwarded_at=app.forwarded_at,
+        history=app.history,
+    )
+
+
+class IntakeService(platform_routes(api)):
+    name = "intake"
+    db = Database()
+    settings = SettingsProvider()
+
+    def readiness_checks(self) -> dict[str, Callable[[], None]]:
+        return {
+            "database": lambda: check_database(self.db.session.get_bind()),
+            "broker": lambda: check_broker(self.settings.amqp_uri),
+        }
+
+    # -- calls
+    @api.route("GET", "/calls", summary="List calls / 征集活动列表", roles=PUBLIC)
+    def list_calls(self) -> dict:
+        with self.db as uow:
+            return {"items": CallRepository(uow.session).list()}
+
+    @api.route(
+        "GET",
+        "/calls/{call_id}",
+        summary="A call's current rules / 征集活动规则",
+        roles=PUBLIC,
+        errors=[(404, "call_not_found", "no such call")],
+    )
+    def get_call(self, call_id: str) -> dict:
+        with self.db as uow:
+            version, document = CallRepository(uow.session).current(call_id)
+            return {"version": version, "document": document}
+
+    @api.route(
+        "POST",
+        "/calls",
+        summary="Load a call document (new version) / 加载征集活动配置",
+        roles=("staff",),
+        body=CallLoadIn,
+        response=CallLoadOut,
+        errors=[(409, "rule_change_needs_acknowledgement", "tightening rules with accepted applications")],
+    )
+    def load_call(self, principal: Principal, body: CallLoadIn) -> dict:
+        with self.db as uow:
+            return handlers.load_call(uow, body.document, principal.sub, body.note, body.acknowledge_changes)
+
+    @api.route(
+        "PUT",
+        "/calls/{call_id}/window",
+        summary="Change a call's window (new version) / 调整征集时间",
+        roles=("staff",),
+        body=WindowIn,
+        response=CallLoadOut,
+        errors=[
+            (404, "call_not_found", "no such call"),
+            (409, "rule_change_needs_acknowledgement", "shortening with accepted applications"),
+        ],
+    )
+    def change_window(self, principal: Principal, call_id: str, body: WindowIn) -> dict:
+        with self.db as uow:
+            return handlers.change_window(
+                uow, principal, call_id, body.closes, body.opens, body.note, body.acknowledge_changes
+            )
+
+    # -- applications
+    @api.route(
+        "POST",
+        "/applications",
+        summary="Create a draft application / 新建申报草稿",
+        roles=("applicant",),
+        body=ApplicationCreateIn,
+        response=ApplicationOut,
+        status=201,
+        errors=[(404, "call_not_found", "no such call"), (422, "call_closed", "the window is closed")],
+    )
+    def create_application(self, principal: Principal, body: ApplicationCreateIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.create_application(uow, principal, body.call_id, body.form))
+
+    @api.route(
+        "GET",
+        "/applications",
+        summary="Applications visible to the caller / 可见的申报列表",
+        roles=("applicant", "unit", "staff"),
+        query=ApplicationListQuery,
+        response=ApplicationList,
+    )
+    def list_applications(self, principal: Principal, query: ApplicationListQuery) -> dict:
+        scope = {
+            "applicant": {"applicant_sub": principal.sub},
+            "unit": {"unit_code": principal.unit or "-"},
+            "staff": {},
+        }[principal.role]
+        with self.db as uow:
+            rows = ApplicationRepository(uow.session).list(
+                call_id=query.call_id, state=query.state, limit=query.limit, offset=query.offset, **scope
+            )
+        return {
+            "items": [
+                {k: r[k] for k in ("id", "call_id", "state", "unit_code", "project_name", "updated_at")} for r in rows
+            ]
+        }
+
+    @api.route(
+        "GET",
+        "/applications/{app_id}",
+        summary="One application / 申报详情",
+        roles=("applicant", "unit", "staff"),
+        response=ApplicationOut,
+        errors=[NOT_FOUND],
+    )
+    def get_application(self, principal: Principal, app_id: str) -> ApplicationOut:
+        with self.db as uow:
+            app = ApplicationRepository(uow.session).get(app_id)
+            handlers.ensure_visible(principal, app)
+            return _out(app)
+
+    @api.route(
+        "PUT",
+        "/applications/{app_id}/form",
+        summary="Save the form (draft) / 保存申报表",
+        roles=("applicant",),
+        body=FormIn,
+        response=ApplicationOut,
+        errors=[NOT_FOUND, (409, "form_frozen", "the form can no longer be edited")],
+    )
+    def save_form(self, principal: Principal, app_id: str, body: FormIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.update_form(uow, principal, app_id, body.form))
+
+    @api.route(
+        "POST",
+        "/applications/{app_id}/submit",
+        summary="Submit to the recommending unit / 提交至推荐单位",
+        roles=("applicant",),
+        response=ApplicationOut,
+        errors=[
+            NOT_FOUND,
+            BAD_STATE,
+            (409, "duplicate_application", "same organisation and project name"),
+            (422, "invalid_input", "the form is incomplete or breaks a rule"),
+        ],
+    )
+    def submit(self, principal: Principal, app_id: str) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.submit(uow, principal, app_id))
+
+    @api.route(
+        "POST",
+        "/applications/{app_id}/withdraw",
+        summary="Withdraw / 撤回申报",
+        roles=("applicant", "staff"),
+        body=OptionalReasonIn,
+        response=ApplicationOut,
+        errors=[NOT_FOUND, BAD_STATE],
+    )
+    def withdraw(self, principal: Principal, app_id: str, body: OptionalReasonIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.withdraw(uow, principal, app_id, body.reason))
+
+    @api.route(
+        "POST",
+        "/applications/{app_id}/endorse",
+        summary="Unit endorses with an opinion / 推荐单位审核同意",
+        roles=("unit",),
+        body=OpinionIn,
+        response=ApplicationOut,
+        errors=[NOT_FOUND, BAD_STATE],
+    )
+    def endorse(self, principal: Principal, app_id: str, body: OpinionIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.unit_decision(uow, principal, app_id, "endorse", body.opinion))
+
+    @api.route(
+        "POST",
+        "/applications/{app_id}/return",
+        summary="Unit returns for revision / 退回修改",
+        roles=("unit",),
+        body=ReasonIn,
+        response=ApplicationOut,
+        errors=[NOT_FOUND, BAD_STATE],
+    )
+    def return_for_revision(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.unit_decision(uow, principal, app_id, "return", body.reason))
+
+    @api.route(
+        "POST",
+        "/applications/{app_id}/reject",
+        summary="Unit rejects / 推荐单位不予推荐",
+        roles=("unit",),
+        body=ReasonIn,
+        response=ApplicationOut,
+        errors=[NOT_FOUND, BAD_STATE],
+    )
+    def reject(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
+        with self.db as uow:
+            return _out(handlers.unit_decision(uow, principal, app_id, "reject", body.reason))
+
+    @api.route(
+        "POST",
+        "/batches",
+        summary="Forward endorsed applications together / 推荐单位统一申报",
+        roles=("unit",),
+        body=BatchIn,
+        response=BatchOut,
+        status=201,
+        errors=[
+            (409, "batch_refused", "an item cannot be forwarded; nothing was"),
+            (409, "idempotency_key_reused", "the key names a different batch"),
+        ],
+    )
+    def forward_batch(self, principal: Principal, body: BatchIn) -> tuple[int, dict]:
+        with self.db as uow:
+            return handlers.forward_batch(uow, principal, body.application_ids, body.idempotency_key)

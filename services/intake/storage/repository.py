@@ -1,0 +1,237 @@
+"""Reading and writing intake's aggregates; the only module that knows intake's tables."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gongyi.errors import NotFound
+from services.intake.domain.applications import Application, State
+from services.intake.storage.tables import applications, batches, call_versions, calls
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+    return value
+
+
+class CallRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def current(self, call_id: str) -> tuple[int, dict[str, Any]]:
+        row = self.session.execute(
+            sa.select(call_versions.c.version, call_versions.c.document)
+            .join(
+                calls,
+                sa.and_(calls.c.id == call_versions.c.call_id, calls.c.current_version == call_versions.c.version),
+            )
+            .where(calls.c.id == call_id)
+        ).first()
+        if row is None:
+            raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
+        return row.version, row.document
+
+    def version(self, call_id: str, version: int) -> dict[str, Any]:
+        doc = self.session.execute(
+            sa.select(call_versions.c.document).where(
+                call_versions.c.call_id == call_id, call_versions.c.version == version
+            )
+        ).scalar()
+        if doc is None:
+            raise NotFound("call_not_found", "征集活动版本不存在", f"No version {version} of call {call_id!r}")
+        return doc
+
+    def exists(self, call_id: str) -> bool:
+        return self.session.execute(sa.select(calls.c.id).where(calls.c.id == call_id)).first() is not None
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = self.session.execute(sa.select(calls).order_by(calls.c.id)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def save_version(self, document: dict[str, Any], fingerprint: str, by: str, note: str | None) -> int:
+        now = datetime.now(UTC)
+        call_id = document["id"]
+        current = self.session.execute(
+            sa.select(calls.c.current_version).where(calls.c.id == call_id).with_for_update()
+        ).scalar()
+        version = (current or 0) + 1
+        self.session.execute(
+            call_versions.insert().values(
+                call_id=call_id,
+                version=version,
+                document=document,
+                fingerprint=fingerprint,
+                loaded_at=now,
+                loaded_by=by,
+                change_note=note,
+            )
+        )
+        if current is None:
+            self.session.execute(
+                calls.insert().values(id=call_id, current_version=version, title=document["title"], updated_at=now)
+            )
+        else:
+            self.session.execute(
+                calls.update()
+                .where(calls.c.id == call_id)
+                .values(current_version=version, title=document["title"], updated_at=now)
+            )
+        return version
+
+    def fingerprint(self, call_id: str) -> str | None:
+        return self.session.execute(
+            sa.select(call_versions.c.fingerprint)
+            .join(
+                calls,
+                sa.and_(calls.c.id == call_versions.c.call_id, calls.c.current_version == call_versions.c.version),
+            )
+            .where(calls.c.id == call_id)
+        ).scalar()
+
+    def accepted_count(self, call_id: str) -> int:
+        return self.session.execute(
+            sa.select(sa.func.count())
+            .select_from(applications)
+            .where(
+                applications.c.call_id == call_id,
+                applications.c.state.notin_([State.DRAFT.value, State.WITHDRAWN.value]),
+            )
+        ).scalar_one()
+
+
+class ApplicationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def _from_row(row: Any) -> Application:
+        return Application(
+            id=row.id,
+            call_id=row.call_id,
+            call_version=row.call_version,
+            applicant_sub=row.applicant_sub,
+            applicant_org=row.applicant_org,
+            unit_code=row.unit_code,
+            form=row.form,
+            state=State(row.state),
+            unit_opinion=row.unit_opinion,
+            reason=row.reason,
+            batch_id=row.batch_id,
+            submitted_at=_aware(row.submitted_at),
+            forwarded_at=_aware(row.forwarded_at),
+            history=list(row.history or []),
+        )
+
+    def get(self, app_id: str, for_update: bool = False) -> Application:
+        query = sa.select(applications).where(applications.c.id == app_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        if row is None:
+            raise NotFound(
+                "application_not_found", "申报不存在", f"No application {app_id!r}", {"application_id": app_id}
+            )
+        return self._from_row(row)
+
+    def _values(self, app: Application, name_key: str | None) -> dict[str, Any]:
+        applicant = app.form.get("applicant") or {}
+        return dict(
+            call_id=app.call_id,
+            call_version=app.call_version,
+            state=app.state.value,
+            applicant_sub=app.applicant_sub,
+            applicant_org=app.applicant_org,
+            unit_code=app.unit_code,
+            project_name=app.form.get("project_name"),
+            name_key=name_key,
+            credit_code=applicant.get("credit_code"),
+            form=app.form,
+            unit_opinion=app.unit_opinion,
+            reason=app.reason,
+            batch_id=app.batch_id,
+            history=app.history,
+            submitted_at=app.submitted_at,
+            forwarded_at=app.forwarded_at,
+            updated_at=datetime.now(UTC),
+        )
+
+    def add(self, app: Application, name_key: str | None) -> None:
+        self.session.execute(
+            applications.insert().values(id=app.id, created_at=datetime.now(UTC), **self._values(app, name_key))
+        )
+
+    def save(self, app: Application, name_key: str | None) -> None:
+        self.session.execute(
+            applications.update().where(applications.c.id == app.id).values(**self._values(app, name_key))
+        )
+
+    def identity_clash(self, call_id: str, credit_code: str, name_key: str, exclude_id: str) -> str | None:
+        """An accepted application of the same organisation with the same normalised name."""
+        return self.session.execute(
+            sa.select(applications.c.id).where(
+                applications.c.call_id == call_id,
+                applications.c.credit_code == credit_code,
+                applications.c.name_key == name_key,
+                applications.c.id != exclude_id,
+                applications.c.state.notin_(
+                    [State.DRAFT.value, State.WITHDRAWN.value, State.REJECTED.value, State.RETURNED.value]
+                ),
+            )
+        ).scalar()
+
+    def list(
+        self,
+        *,
+        applicant_sub: str | None = None,
+        unit_code: str | None = None,
+        call_id: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        query = sa.select(applications).order_by(applications.c.created_at, applications.c.id)
+        if applicant_sub is not None:
+            query = query.where(applications.c.applicant_sub == applicant_sub)
+        if unit_code is not None:
+            # a unit sees what was addressed to it, never drafts still being written
+            query = query.where(applications.c.unit_code == unit_code, applications.c.state != State.DRAFT.value)
+        if call_id:
+            query = query.where(applications.c.call_id == call_id)
+        if state:
+            query = query.where(applications.c.state == state)
+        rows = self.session.execute(query.limit(limit).offset(offset)).all()
+        return [dict(r._mapping) for r in rows]
+
+
+class BatchRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def request_hash(application_ids: list[str]) -> str:
+        return hashlib.sha256(json.dumps(sorted(application_ids)).encode()).hexdigest()
+
+    def find(self, unit_code: str, key: str) -> dict[str, Any] | None:
+        row = self.session.execute(
+            sa.select(batches).where(batches.c.unit_code == unit_code, batches.c.idempotency_key == key)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def add(self, batch_id: str, unit_code: str, key: str, request_hash: str, result: dict[str, Any]) -> None:
+        self.session.execute(
+            batches.insert().values(
+                id=batch_id,
+                unit_code=unit_code,
+                idempotency_key=key,
+                request_hash=request_hash,
+                result=result,
+                created_at=datetime.now(UTC),
+            )
+        )

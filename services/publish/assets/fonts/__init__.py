@@ -1,0 +1,1 @@
+"""CJK font embedded in generated PDFs (see README.md here)."""
