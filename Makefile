@@ -30,3 +30,14 @@ openapi: install
 
 clean:
 	rm -rf var .pytest_cache
+
+bench: install
+	./scripts/ensure_services.sh
+	$(BIN)/python bench/dedupe_quality.py
+
+deploy-check: install
+	$(BIN)/python scripts/deploy_check.py
+
+image-smoke: install
+	./scripts/ensure_services.sh
+	bash scripts/image_smoke.sh

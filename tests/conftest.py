@@ -15,9 +15,9 @@ from urllib.parse import quote
 import psycopg2
 import pytest
 import requests
+from platform_support import free_port
 
 from gongyi.config import SERVICES, Settings, load_settings
-from platform_support import free_port
 
 RABBIT_MGMT = os.environ.get("GONGYI_TEST_RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 RABBIT_HOST = os.environ.get("GONGYI_TEST_RABBITMQ_HOST", "127.0.0.1:5672")

@@ -1,0 +1,306 @@
+"""Score a candidate pair of applications: is it one project submitted twice?
+
+The score adds up evidence in log-odds, in the spirit of Fellegi-Sunter record linkage: each
+signal contributes a weight (positive when it agrees, negative when it clearly disagrees),
+starting from a prior that most candidate pairs are NOT duplicates, and the sum goes through a
+logistic to give a score in [0, 1]. A pair is suspicious at ``FLAG_THRESHOLD`` (posterior odds
+1:1). Weights are set from what each signal means, not fitted to a data set:
+
+- Who applied (credit code, organisation name) says whether the SAME BODY applied, not whether
+  it is the same project: worth +1.5 at most, so an organisation's two different projects are
+  never flagged on that alone (-3.0 + 1.5 < 0).
+- What the project is (name, narrative, figures, photos, media reports) carries the weight. A
+  narrative alone needs near-identity (J >= ~0.8) to flag; a merely similar narrative (shared
+  boilerplate, one template) needs corroboration: same figures, same photos or links, a
+  similar name, the same body.
+- Different figures in similar text are evidence AGAINST (template reuse), as are unrelated
+  names and unrelated text.
+
+docs/duplicates.md lists each weight with its reasoning and the measured sensitivity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .evidence import matched_images, shared_count
+from .facts import fact_overlap
+from .normalise import name_similarity
+from .settlement import Settlement, is_settled
+from .signals import ProjectSignals, candidate_keys
+from .text import estimated_containment, estimated_jaccard
+
+PRIOR_LOG_ODDS = -3.0
+FLAG_THRESHOLD = 0.5
+# Interpolation tables: (signal values, weights); linear between points, flat outside.
+NAME_WEIGHTS = ((0.4, 0.6, 0.8, 0.95, 1.0), (-1.0, 0.0, 1.0, 2.0, 2.5))
+JACCARD_WEIGHTS = ((0.05, 0.15, 0.3, 0.5, 0.7, 0.9), (-1.5, -0.5, 0.5, 2.0, 3.5, 6.0))
+CONTAINMENT_WEIGHTS = ((0.5, 0.7, 0.85, 1.0), (0.0, 1.0, 2.5, 3.5))
+FACT_WEIGHTS = ((0.0, 0.15, 0.4, 0.7), (-1.5, -0.5, 1.0, 2.0))
+IMAGE_WEIGHTS = ((0, 1, 2, 3), (0.0, 2.0, 3.5, 4.5))
+LINK_WEIGHTS = ((0, 1, 2), (0.0, 3.0, 4.0))
+SAME_CREDIT = 1.5
+DIFFERENT_CREDIT = -1.0
+SAME_ORG = 1.2
+SIMILAR_ORG = 0.6
+# Containment only means "abbreviated" when one text is clearly shorter.
+ABBREVIATION_SIZE_RATIO = 0.6
+MIN_FACTS_FOR_NEGATIVE = 3
+
+
+def _interp(x: float, table: tuple[Sequence[float], Sequence[float]]) -> float:
+    xs, ys = table
+    if x <= xs[0]:
+        return ys[0]
+    for i in range(1, len(xs)):
+        if x <= xs[i]:
+            t = (x - xs[i - 1]) / (xs[i] - xs[i - 1])
+            return ys[i - 1] + t * (ys[i] - ys[i - 1])
+    return ys[-1]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One piece of evidence, in words for staff, with its weight (log-odds)."""
+
+    code: str
+    message_zh: str
+    message_en: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Suspicion:
+    """A pair that may be one project submitted twice; ids are ordered (a_id < b_id)."""
+
+    a_id: str
+    b_id: str
+    score: float
+    reasons: tuple[Reason, ...]
+    counter_reasons: tuple[Reason, ...] = ()
+    a_call: str | None = None
+    b_call: str | None = None
+    a_unit: str | None = None
+    b_unit: str | None = None
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.a_id, self.b_id)
+
+    @property
+    def cross_call(self) -> bool:
+        """Re-submission in another call (e.g. last year's project under a new name)."""
+        return self.a_call != self.b_call
+
+    @property
+    def cross_unit(self) -> bool:
+        """Submitted through different channels (recommending units)."""
+        return self.a_unit is not None and self.b_unit is not None and self.a_unit != self.b_unit
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cross_call"] = self.cross_call
+        d["cross_unit"] = self.cross_unit
+        return d
+
+
+def pair_features(a: ProjectSignals, b: ProjectSignals) -> dict[str, float]:
+    """The raw comparisons, each in its natural unit; ``score_pair`` weighs them."""
+    feats: dict[str, float] = {}
+    feats["credit_same"] = float(bool(a.credit_code) and a.credit_code == b.credit_code)
+    feats["credit_differs"] = float(bool(a.credit_code and b.credit_code) and a.credit_code != b.credit_code)
+    feats["org_same"] = float(len(a.org_core) >= 2 and a.org_core == b.org_core)
+    feats["org_similarity"] = name_similarity(a.org_core, b.org_core)
+    feats["name_similarity"] = name_similarity(a.name_norm, b.name_norm)
+    comparable = a.version == b.version and a.shingle_count > 0 and b.shingle_count > 0
+    j = estimated_jaccard(a.minhash, b.minhash) if comparable else 0.0
+    feats["text_jaccard"] = j
+    feats["text_containment"] = estimated_containment(j, a.shingle_count, b.shingle_count)
+    small, large = sorted((a.shingle_count, b.shingle_count))
+    feats["text_size_ratio"] = small / large if large else 0.0
+    feats["text_comparable"] = float(comparable)
+    shared_facts = len(set(a.facts) & set(b.facts))
+    feats["facts_min"] = float(min(len(a.facts), len(b.facts)))
+    feats["facts_shared"] = float(shared_facts)
+    feats["facts_containment"] = shared_facts / feats["facts_min"] if feats["facts_min"] else 0.0
+    feats["facts_jaccard"] = fact_overlap(a.facts, b.facts)
+    feats["images_identical"] = float(shared_count(a.sha256s, b.sha256s))
+    feats["images_near"] = float(matched_images(a.phashes, b.phashes))
+    feats["links_shared"] = float(shared_count(a.links, b.links))
+    return feats
+
+
+def _weigh(f: dict[str, float]) -> tuple[list[Reason], list[Reason]]:
+    pro: list[Reason] = []
+    con: list[Reason] = []
+
+    def add(code: str, zh: str, en: str, w: float) -> None:
+        if w > 0:
+            pro.append(Reason(code, zh, en, round(w, 3)))
+        elif w < 0:
+            con.append(Reason(code, zh, en, round(w, 3)))
+
+    # Who applied.
+    if f["credit_same"]:
+        add("same_credit_code", "同一统一社会信用代码", "same unified social credit code", SAME_CREDIT)
+    elif f["credit_differs"] and not f["org_same"]:
+        add(
+            "different_credit_code",
+            "统一社会信用代码不同",
+            "different unified social credit codes",
+            DIFFERENT_CREDIT,
+        )
+    elif not f["credit_differs"]:
+        if f["org_same"]:
+            add("same_org", "申报单位名称相同", "same applicant organisation name", SAME_ORG)
+        elif f["org_similarity"] >= 0.85:
+            s = f["org_similarity"]
+            add(
+                "similar_org",
+                f"申报单位名称相似度 {s:.2f}",
+                f"applicant name similarity {s:.2f}",
+                SIMILAR_ORG,
+            )
+
+    # What the project is.
+    s = f["name_similarity"]
+    add(
+        "name_similarity" if s >= 0.6 else "names_differ",
+        f"项目名称相似度 {s:.2f}",
+        f"project name similarity {s:.2f}",
+        _interp(s, NAME_WEIGHTS),
+    )
+
+    if f["text_comparable"]:
+        j, c = f["text_jaccard"], f["text_containment"]
+        w_j = _interp(j, JACCARD_WEIGHTS)
+        w_c = _interp(c, CONTAINMENT_WEIGHTS) if f["text_size_ratio"] <= ABBREVIATION_SIZE_RATIO else 0.0
+        if w_c > w_j:
+            add(
+                "text_contained",
+                f"较短正文约 {c:.0%} 的内容见于另一份",
+                f"about {c:.0%} of the shorter narrative appears in the other",
+                w_c,
+            )
+        else:
+            add(
+                "text_similarity" if w_j > 0 else "text_differs",
+                f"正文相似度 {j:.2f}",
+                f"text similarity {j:.2f}",
+                w_j,
+            )
+
+    n_min, shared = f["facts_min"], int(f["facts_shared"])
+    if n_min >= MIN_FACTS_FOR_NEGATIVE:
+        w = _interp(f["facts_containment"], FACT_WEIGHTS)
+        if w > 0:
+            add("same_figures", f"{shared} 项数据相同", f"{shared} figures in common", w)
+        else:
+            add(
+                "different_figures",
+                f"报告的数据不同（仅 {shared} 项相同）",
+                f"the reported figures differ (only {shared} in common)",
+                w,
+            )
+    elif shared:
+        add("same_figures", f"{shared} 项数据相同", f"{shared} figures in common", 0.5)
+
+    identical, near = int(f["images_identical"]), int(f["images_near"])
+    n_img = max(identical, near)
+    if n_img:
+        if identical >= near:
+            zh, en = f"{identical} 张图片相同", f"{identical} identical images"
+        else:
+            zh = f"{near} 张图片相同或近似（其中 {identical} 张文件完全相同）"
+            en = f"{near} identical or near-identical images ({identical} byte-identical)"
+        add("same_images", zh, en, _interp(n_img, IMAGE_WEIGHTS))
+
+    links = int(f["links_shared"])
+    if links:
+        add(
+            "same_media_link",
+            "同一媒体报道链接" if links == 1 else f"{links} 个媒体报道链接相同",
+            "same media report link" if links == 1 else f"{links} media report links in common",
+            _interp(links, LINK_WEIGHTS),
+        )
+    return pro, con
+
+
+def _context(a: ProjectSignals, b: ProjectSignals) -> list[Reason]:
+    notes = []
+    if a.unit_code and b.unit_code and a.unit_code != b.unit_code:
+        notes.append(
+            Reason("cross_unit", "经不同推荐单位申报", "submitted through different recommending units", 0.0)
+        )
+    if a.call_id != b.call_id:
+        notes.append(
+            Reason(
+                "cross_call",
+                f"分别申报于不同征集活动（{a.call_id} / {b.call_id}）",
+                f"submitted to different calls ({a.call_id} / {b.call_id})",
+                0.0,
+            )
+        )
+    return notes
+
+
+def score_pair(a: ProjectSignals, b: ProjectSignals, threshold: float = FLAG_THRESHOLD) -> Suspicion | None:
+    """A ``Suspicion`` if the pair scores at least ``threshold``, else None."""
+    if a.id == b.id:
+        return None
+    score, pro, con, feats = explain_pair(a, b)
+    if score < threshold:
+        return None
+    first, second = (a, b) if a.id < b.id else (b, a)
+    return Suspicion(
+        a_id=first.id,
+        b_id=second.id,
+        score=round(score, 4),
+        reasons=tuple(sorted(pro, key=lambda r: -r.weight)) + tuple(_context(a, b)),
+        counter_reasons=tuple(sorted(con, key=lambda r: r.weight)),
+        a_call=first.call_id,
+        b_call=second.call_id,
+        a_unit=first.unit_code,
+        b_unit=second.unit_code,
+        features=feats,
+    )
+
+
+def explain_pair(
+    a: ProjectSignals, b: ProjectSignals
+) -> tuple[float, list[Reason], list[Reason], dict[str, float]]:
+    """(score, reasons for, reasons against, raw features) whatever the score."""
+    feats = pair_features(a, b)
+    pro, con = _weigh(feats)
+    z = PRIOR_LOG_ODDS + sum(r.weight for r in pro) + sum(r.weight for r in con)
+    feats["log_odds"] = round(z, 4)
+    return 1.0 / (1.0 + math.exp(-z)), pro, con, feats
+
+
+CandidateLookup = Callable[[dict[str, list[str]], str], Iterable[ProjectSignals]]
+
+
+def find_suspicions(
+    signals: ProjectSignals,
+    lookup: CandidateLookup,
+    settlements: Iterable[Settlement] = (),
+    threshold: float = FLAG_THRESHOLD,
+) -> list[Suspicion]:
+    """One check: ask ``lookup`` (the search index) for candidates, score each in Python,
+    drop pairs that staff already settled, strongest first.
+
+    ``lookup(keys, exclude_id)`` returns the stored signals of the candidates that share any
+    of ``keys`` (see ``candidate_keys``), never the whole corpus.
+    """
+    settled = list(settlements)
+    found = []
+    for other in lookup(candidate_keys(signals), signals.id):
+        s = score_pair(signals, other, threshold)
+        if s is not None and not is_settled(s.pair, settled):
+            found.append(s)
+    found.sort(key=lambda s: (-s.score, s.pair))
+    return found
