@@ -131,6 +131,7 @@ class RouteSpec:
     errors: list[ErrorSpec] = field(default_factory=list)
     produces: tuple[str, ...] = ("application/json",)
     description: str = ""
+    raw_body: str | None = None
 
 
 def _issues_from_validation(exc: ValidationError, prefix: str = "") -> list[Issue]:
@@ -233,9 +234,13 @@ class Api:
         status: int = 200,
         errors: list[tuple[int, str, str]] | tuple = (),
         produces: tuple[str, ...] = ("application/json",),
+        raw_body: str | None = None,
+        pass_request: bool = False,
     ) -> Callable:
         """Declare a route. The handler gets path values, ``principal`` (unless public),
-        ``body`` and ``query`` (when declared) as keyword arguments."""
+        ``body`` and ``query`` (when declared) as keyword arguments; ``request`` (the werkzeug
+        request) with ``pass_request``, e.g. to stream an upload (``raw_body`` names its media type
+        in the OpenAPI document) or to read the client address."""
 
         def decorator(fn: Callable) -> Callable:
             spec = RouteSpec(
@@ -263,6 +268,8 @@ class Api:
                     kwargs["query"] = parse_query(request, query)
                 if body is not None:
                     kwargs["body"] = parse_json_body(request, body)
+                if pass_request:
+                    kwargs["request"] = request
                 return _render(fn(svc, **kwargs), status)
 
             # no functools.wraps: nameko checks the call against the wrapped signature otherwise
@@ -328,6 +335,11 @@ class Api:
                 op["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": refs[(r.body, "validation")]}},
+                }
+            elif r.raw_body is not None:
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {r.raw_body: {"schema": {"type": "string", "format": "binary"}}},
                 }
             ok: dict[str, Any] = {"description": "OK"}
             if r.response is not None:
