@@ -8,18 +8,17 @@ from gongyi.dependencies import Database, SettingsProvider
 from gongyi.errors import Unavailable
 from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database, check_search
-from gongyi.http.api import Api
 from gongyi.http.auth import Principal
 from gongyi.http.platform import platform_routes
 from services.review import handlers
 from services.review.domain.search_query import FILTERS, SearchParams, build_query, shape_response
+from services.review.entrypoints.api import api
 from services.review.entrypoints.dependencies import SearchIndex
+from services.review.entrypoints.duplicates_routes import DuplicateRoutes
 from services.review.entrypoints.schemas import SearchQuery, SearchResult
 
-api = Api("review", "gongyi review API", "Screening, experts, scoring, ranking and the staff search API.")
 
-
-class ReviewService(platform_routes(api)):
+class ReviewService(platform_routes(api), DuplicateRoutes):
     name = "review"
     db = Database()
     search = SearchIndex()
