@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
-warnings.filterwarnings("ignore", message="\nEventlet is deprecated")
-import eventlet  # noqa: E402
+import eventlet
 
 # nameko needs eventlet's patches before anything opens a socket or a thread
 eventlet.monkey_patch()

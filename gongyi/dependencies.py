@@ -11,6 +11,7 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
+from gongyi import logging as gongyi_logging
 from gongyi.config import SERVICES, Settings
 from gongyi.db import UnitOfWork, make_engine, outbox_backlog
 from gongyi.events.relay import OutboxRelay
@@ -71,7 +72,12 @@ class Database(DependencyProvider):
         self._open[worker_ctx] = uow
         return uow
 
+    def worker_setup(self, worker_ctx) -> None:  # noqa: ANN001
+        # every log line a worker writes carries the correlation id of its request or event
+        gongyi_logging.bind(self.service, (worker_ctx.data or {}).get("correlation_id"))
+
     def worker_teardown(self, worker_ctx) -> None:  # noqa: ANN001
+        gongyi_logging.unbind()
         uow = self._open.pop(worker_ctx, None)
         if uow is not None:
             uow.rollback()  # nothing uncommitted survives a worker

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, datetime
+
+# green-thread local once eventlet has patched threading: one value per nameko worker
+context = threading.local()
+
+
+def bind(service: str | None, correlation_id: str | None) -> None:
+    context.service = service
+    context.correlation_id = correlation_id
+
+
+def unbind() -> None:
+    context.service = None
+    context.correlation_id = None
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,7 +30,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key in ("service", "correlation_id", "event_type"):
-            value = getattr(record, key, None)
+            value = getattr(record, key, None) or getattr(context, key, None)
             if value is not None:
                 entry[key] = value
         if record.exc_info:

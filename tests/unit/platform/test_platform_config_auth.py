@@ -85,3 +85,20 @@ def test_previous_key_still_verifies_during_rotation(monkeypatch):
         verify_token(new, token)
     monkeypatch.setenv("GONGYI_JWT_PREVIOUS", f"k1:{SECRET}")
     assert verify_token(new, token).sub == "s"
+
+
+def test_json_log_lines_carry_the_bound_correlation_id():
+    import json
+    import logging
+
+    from gongyi import logging as glog
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "submitted %s", ("a1",), None)
+    glog.bind("intake", "corr-42")
+    try:
+        line = json.loads(glog.JsonFormatter().format(record))
+    finally:
+        glog.unbind()
+    assert line["message"] == "submitted a1"
+    assert line["service"] == "intake" and line["correlation_id"] == "corr-42"
+    assert "correlation_id" not in json.loads(glog.JsonFormatter().format(record))

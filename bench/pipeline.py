@@ -1,0 +1,175 @@
+"""Pipeline benchmark: applications accepted over HTTP by N concurrent clients until each is stored,
+evented, consumed by review and searchable; against the raw rate of kombu publishing with
+publisher confirms to the same broker, measured in the same run.
+
+    .venv/bin/python bench/pipeline.py --apps 600 --clients 8 --batch 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.environment import environment, print_table, summary, token, write_result  # noqa: E402
+
+
+def raw_confirmed_publish_rate(amqp_uri: str, n: int, body: str) -> float:
+    from kombu import Connection, Exchange, Queue
+
+    exchange = Exchange("bench.raw", type="topic", durable=True)
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as conn:
+        channel = conn.channel()
+        Queue("bench.raw.q", exchange=exchange, routing_key="#", durable=True)(channel).declare()
+        producer = conn.Producer(channel=channel, exchange=exchange)
+        started = time.perf_counter()
+        for _ in range(n):
+            producer.publish(body, routing_key="application.forwarded.v1", delivery_mode=2,
+                             content_type="application/cloudevents+json", retry=False)
+        elapsed = time.perf_counter() - started
+        Queue("bench.raw.q")(channel).delete()
+    return n / elapsed
+
+
+def form(i: int, marker: str) -> dict:
+    return {
+        "project_name": f"乡村数字公益{marker}第{i}号", "category": "education",
+        "applicant": {"name": "北京阳光公益基金会", "type": "social_organisation",
+                      "credit_code": "53110000500000007T", "province": "北京市", "address": "北京市东城区"},
+        "contact": {"name": "张三", "title": "项目主管", "mobile": "13800138000", "email": "zhangsan@example.org"},
+        "started_on": "2021-03-01", "still_running": True,
+        "summary": f"通过互联网直播课堂为乡村留守儿童提供优质教育资源，第{i}期。",
+        "implementation_results": "覆盖12个省份300所乡村学校，累计授课5000课时。",
+        "innovation": "双师课堂模式可复制推广。",
+        "approval": {"department": "北京市民政局", "document_no": "京民发〔2020〕12号"},
+        "platform": {"website": "https://example.org"}, "unit_code": "cac-beijing",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--apps", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=20, help="applications a unit forwards together")
+    parser.add_argument("--raw", type=int, default=3000, help="messages for the raw publish baseline")
+    args = parser.parse_args()
+
+    with environment(("intake", "review")) as (env, urls):
+        intake = urls["intake"]
+        staff = {"Authorization": "Bearer " + token("staff")}
+        unit = {"Authorization": "Bearer " + token("unit", unit="cac-beijing")}
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "gongyi.cli", "call", "load", "calls/2024-national.yaml"], env=env,
+                       check=True, capture_output=True)
+        requests.put(f"{intake}/api/intake/calls/2024-national/window", headers=staff, timeout=30,
+                     json={"closes": "2099-12-31T23:59:59+08:00", "note": "benchmark"}).raise_for_status()
+
+        from gongyi.search import make_search_client
+
+        es = make_search_client(env["GONGYI_SEARCH_URL"])
+        alias = f"{env['GONGYI_SEARCH_INDEX_PREFIX']}-projects"
+        forwarded_at: dict[str, float] = {}
+        seen_at: dict[str, float] = {}
+        lock = threading.Lock()
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.is_set() or len(seen_at) < len(forwarded_at):
+                with lock:
+                    pending = [i for i in forwarded_at if i not in seen_at]
+                if pending:
+                    try:
+                        r = es.search(index=alias, query={"ids": {"values": pending[:1000]}}, size=1000,
+                                      source=False)
+                        now = time.perf_counter()
+                        for h in r["hits"]["hits"]:
+                            seen_at.setdefault(h["_id"], now)
+                    except Exception:  # noqa: BLE001 - the alias appears with the first document
+                        pass
+                time.sleep(0.02)
+                if done.is_set() and time.perf_counter() - last_forward[0] > 120:
+                    break
+
+        last_forward = [time.perf_counter()]
+        watcher = threading.Thread(target=watch, daemon=True)
+        marker = uuid.uuid4().hex[:6]
+        errors: list[str] = []
+
+        def client(c: int, indices: list[int]) -> None:
+            applicant = {"Authorization": "Bearer " + token("applicant", sub=f"bench-{c}")}
+            session = requests.Session()
+            ready: list[str] = []
+            for i in indices:
+                r = session.post(f"{intake}/api/intake/applications", headers=applicant, timeout=60,
+                                 json={"call_id": "2024-national", "form": form(i, marker)})
+                if r.status_code != 201:
+                    errors.append(r.text[:200])
+                    continue
+                app_id = r.json()["id"]
+                session.post(f"{intake}/api/intake/applications/{app_id}/submit", headers=applicant, timeout=60)
+                session.post(f"{intake}/api/intake/applications/{app_id}/endorse", headers=unit, timeout=60,
+                             json={"opinion": "同意推荐"})
+                ready.append(app_id)
+                if len(ready) >= args.batch or i == indices[-1]:
+                    r = session.post(f"{intake}/api/intake/batches", headers=unit, timeout=60,
+                                     json={"application_ids": ready, "idempotency_key": uuid.uuid4().hex})
+                    now = time.perf_counter()
+                    if r.status_code == 201:
+                        with lock:
+                            for a in ready:
+                                forwarded_at[a] = now
+                        last_forward[0] = now
+                    else:
+                        errors.append(r.text[:200])
+                    ready = []
+
+        shares = [list(range(c, args.apps, args.clients)) for c in range(args.clients)]
+        watcher.start()
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            list(pool.map(lambda c: client(c, shares[c]), range(args.clients)))
+        accepted = time.perf_counter() - started
+        done.set()
+        watcher.join(timeout=180)
+        finished = max(seen_at.values(), default=time.perf_counter()) - started
+        latencies = [seen_at[a] - forwarded_at[a] for a in forwarded_at if a in seen_at]
+        body = '{"x":"' + "字" * 2500 + '"}'
+        raw = raw_confirmed_publish_rate(env["GONGYI_AMQP_URI"], args.raw, body)
+
+    rate = len(seen_at) / finished if finished else 0.0
+    lat = summary(latencies)
+    rows = [
+        ("applications forwarded", str(len(forwarded_at)), f"errors {len(errors)}"),
+        ("searchable", str(len(seen_at)), ""),
+        ("accepted over HTTP (s)", f"{accepted:.2f}", f"{len(forwarded_at) / accepted:.1f} apps/s"),
+        ("sustained to searchable", f"{rate:.1f} apps/s", "goal >= 150"),
+        ("raw kombu confirmed publish", f"{raw:.0f} msgs/s", ""),
+        ("ratio to raw", f"{rate / raw:.1%}", "goal >= 20%"),
+        ("forward -> searchable p50", f"{lat['p50'] * 1000:.0f} ms", ""),
+        ("forward -> searchable p95", f"{lat['p95'] * 1000:.0f} ms", "goal < 2000 ms"),
+    ]
+    print_table(f"pipeline: {args.apps} applications, {args.clients} clients, batches of {args.batch}", rows,
+                ("measure", "value", "note"))
+    if errors:
+        print("first errors:", errors[:3])
+    path = write_result("pipeline", {
+        "apps": args.apps, "clients": args.clients, "batch": args.batch, "forwarded": len(forwarded_at),
+        "searchable": len(seen_at), "errors": len(errors), "accepted_seconds": accepted,
+        "sustained_apps_per_s": rate, "raw_confirmed_publish_per_s": raw, "ratio_to_raw": rate / raw,
+        "latency_s": lat, "http_calls_per_application": 3 + 1 / args.batch,
+    })
+    print(f"written {path}")
+    return 0 if len(seen_at) == len(forwarded_at) == args.apps else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
