@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint openapi bench deploy-check image-smoke clean
+.PHONY: install run test lint openapi asyncapi bench bench-scale deploy-check image-smoke clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,12 +29,22 @@ lint: install
 openapi: install
 	$(BIN)/gongyi openapi --out contracts/openapi
 
+asyncapi: install
+	$(BIN)/gongyi asyncapi
+
 clean:
 	rm -rf var .pytest_cache
 
 bench: install
 	./scripts/ensure_services.sh
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/dedupe_quality.py
+
+bench-scale: install
+	./scripts/ensure_services.sh
+	$(BIN)/python bench/dedupe_scale.py
 
 deploy-check: install
 	$(BIN)/python scripts/deploy_check.py

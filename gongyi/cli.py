@@ -1,4 +1,5 @@
-"""The `gongyi` command line: run, serve, migrate, tokens, broker setup, calls, index, dead letters."""
+"""The `gongyi` command line: run, serve, migrate, tokens, broker setup, calls, index, contracts, event
+replay, dead letters."""
 
 from __future__ import annotations
 
@@ -155,6 +156,135 @@ def openapi_cmd(out: str) -> None:
         doc = module.api.openapi()
         (Path(out) / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         click.echo(f"{out}/{name}.json")
+
+
+@main.command("asyncapi")
+@click.option("--out", default="contracts/asyncapi.yaml", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="exit 1 if the file differs from a fresh document instead of writing")
+def asyncapi_cmd(out: str, check: bool) -> None:
+    """Write the AsyncAPI 3.0 document of every event (from contracts/events and the topology)."""
+    from pathlib import Path
+
+    from gongyi.events.asyncapi import generate, render
+
+    text = render(generate())
+    path = Path(out)
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            click.echo(f"{out} is stale: run `gongyi asyncapi`", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(out)
+
+
+@main.group()
+def events() -> None:
+    """The event archive (outbox) and replay to late subscribers."""
+
+
+@events.command("archive")
+@click.option("--service", required=True, type=click.Choice(SERVICES))
+@click.option("--since-id", default=0, show_default=True, type=int, help="outbox id to start after")
+@click.option("--limit", default=50, show_default=True, type=int)
+def events_archive(service: str, since_id: int, limit: int) -> None:
+    """List archived events (id, event id, type, subject, sent) to choose where a replay starts."""
+    from gongyi.db import make_engine
+    from gongyi.events.replay import archive_summary
+
+    engine = make_engine(load_settings().db_url(service))
+    try:
+        for row in archive_summary(engine, since_id, limit):
+            click.echo(json.dumps(row, ensure_ascii=False))
+    finally:
+        engine.dispose()
+
+
+@events.command("replay")
+@click.option("--service", required=True, type=click.Choice(SERVICES), help="the producing service")
+@click.option("--since-id", default=0, show_default=True, type=int, help="replay outbox ids after this one")
+@click.option("--until-id", default=None, type=int, help="stop at this outbox id (inclusive)")
+@click.option("--type", "types", multiple=True, help="only this event type (repeatable)")
+@click.option("--to-queue", default=None, help="publish straight to this queue instead of the exchange")
+def events_replay(service: str, since_id: int, until_id: int | None, types: tuple[str, ...],
+                  to_queue: str | None) -> None:
+    """Republish archived events in order with their original ids (idempotent consumers skip repeats)."""
+    from gongyi.db import make_engine
+    from gongyi.events.replay import ReplayError, replay
+
+    settings = load_settings()
+    engine = make_engine(settings.db_url(service))
+    try:
+        result = replay(engine, settings.amqp_uri, service, since_id, types, to_queue, until_id)
+    except ReplayError as err:
+        click.echo(f"replay refused: {err}", err=True)
+        sys.exit(2)
+    finally:
+        engine.dispose()
+    target = f"queue {to_queue}" if to_queue else f"exchange {service}.events"
+    click.echo(json.dumps({"target": target, **result.as_dict()}, ensure_ascii=False))
+
+
+@main.group()
+def dlq() -> None:
+    """Dead letters: list them, replay them to their original queues."""
+
+
+@dlq.command("list")
+@click.option("--limit", default=None, type=int, help="look at no more than this many")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+def dlq_list(limit: int | None, as_json: bool) -> None:
+    """Show every dead letter (id, type, original queue, reason) without removing any."""
+    from gongyi.events.dlq import NoDeadLetterQueue, list_dead_letters
+
+    try:
+        letters = list_dead_letters(load_settings().amqp_uri, limit=limit)
+    except NoDeadLetterQueue as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+    for d in letters:
+        if as_json:
+            click.echo(json.dumps(d.as_dict(), ensure_ascii=False, default=str))
+        else:
+            click.echo(f"{d.id}\t{d.type}\t{d.queue}\t{d.reason}\tx{d.count}\t{d.died_at}")
+    click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@dlq.command("replay")
+@click.option("--id", "ids", multiple=True, help="event id to replay (repeatable)")
+@click.option("--all", "replay_all", is_flag=True, help="replay every dead letter")
+def dlq_replay(ids: tuple[str, ...], replay_all: bool) -> None:
+    """Republish dead letters to their original queues and remove them from the dead letters."""
+    from gongyi.events.dlq import NoDeadLetterQueue, replay_dead_letters
+
+    if bool(ids) == replay_all:
+        raise click.UsageError("give --id ID (repeatable) or --all")
+    try:
+        outcome = replay_dead_letters(load_settings().amqp_uri, None if replay_all else ids)
+    except NoDeadLetterQueue as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+    for d in outcome.replayed:
+        click.echo(f"replayed {d.id} ({d.type}) -> {d.queue}")
+    for d, why in outcome.skipped:
+        click.echo(f"skipped {d.id} ({d.type}): {why}", err=True)
+    missing = set(ids) - {d.id for d in outcome.replayed} - {d.id for d, _ in outcome.skipped}
+    for event_id in sorted(missing):
+        click.echo(f"not in the dead letters: {event_id}", err=True)
+    if outcome.skipped or missing:
+        sys.exit(1)
+
+
+def _register_service_commands() -> None:
+    # commands whose logic belongs to one service live in that service's entrypoints
+    from services.intake.entrypoints.cli import import_group
+
+    main.add_command(import_group)
+
+
+_register_service_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -125,18 +125,21 @@ class UnitOfWork:
         return event
 
     def claim(self, event: dict[str, Any], handler: str) -> bool:
-        """Record that ``handler`` applies ``event`` now; False if it was applied before."""
-        seen = self.session.execute(
-            sa.select(inbox_t.c.event_id).where(inbox_t.c.handler == handler, inbox_t.c.event_id == event["id"])
-        ).first()
-        if seen:
-            return False
-        self.session.execute(
-            inbox_t.insert().values(
-                handler=handler, event_id=event["id"], event_type=event["type"], processed_at=datetime.now(UTC)
-            )
-        )
-        return True
+        """Record that ``handler`` applies ``event`` now; False if it was applied before.
+
+        ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first transaction and then
+        sees the row, instead of failing and being retried.
+        """
+        values = dict(handler=handler, event_id=event["id"], event_type=event["type"], processed_at=datetime.now(UTC))
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - the platform runs on PostgreSQL or SQLite
+            raise RuntimeError(f"unsupported database {dialect}")
+        result = self.session.execute(insert(inbox_t).values(**values).on_conflict_do_nothing())
+        return result.rowcount == 1
 
     def commit(self) -> None:
         try:

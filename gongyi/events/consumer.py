@@ -58,7 +58,7 @@ class EventHandler(NamekoEventHandler):
         if exc_info is None:
             self._attempts.pop(key, None)
             EVENTS_CONSUMED.labels(service, event_type).inc()
-            self.queue_consumer.ack_message(message)
+            self._settle(self.queue_consumer.ack_message, message)
             return result, exc_info
         EVENTS_FAILED.labels(service, event_type).inc()
         attempts = self._count_attempt(key, message)
@@ -66,8 +66,17 @@ class EventHandler(NamekoEventHandler):
             self._attempts.pop(key, None)
             self._dead_letter(message, f"{exc_info[0].__name__}: {exc_info[1]}", body)
         else:
-            self.queue_consumer.requeue_message(message)
+            self._settle(self.queue_consumer.requeue_message, message)
         return result, exc_info
+
+    def _settle(self, action, message) -> None:  # noqa: ANN001
+        """Ack, requeue or reject; if the broker connection died meanwhile, the broker redelivers the
+        message once we reconnect (the inbox absorbs the repeat), so a failure here is not fatal.
+        Letting it propagate would kill the whole service container."""
+        try:
+            action(message)
+        except Exception as exc:  # noqa: BLE001 - socket errors differ by transport
+            log.warning("could not settle message on %s (%s); the broker will redeliver it", self.queue.name, exc)
 
     def _count_attempt(self, key: str, message) -> int:  # noqa: ANN001
         delivery_count = message.headers.get("x-delivery-count") if message.headers else None
@@ -97,7 +106,7 @@ class EventHandler(NamekoEventHandler):
             return
         # the broker's dead-letter policy (gongyi broker setup) routes it to gongyi.dead-letters
         if message.channel.connection:
-            message.reject(requeue=False)
+            self._settle(lambda m: m.reject(requeue=False), message)
 
 
 event_handler = EventHandler.decorator

@@ -256,6 +256,7 @@ class Api:
                 errors=[ErrorSpec(*e) for e in errors],
                 produces=produces,
                 description=(fn.__doc__ or "").strip(),
+                raw_body=raw_body,
             )
 
             def entry(svc, request, **path_values):  # noqa: ANN001, ANN202

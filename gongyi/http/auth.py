@@ -30,6 +30,10 @@ class Principal:
     expert: str | None = None
     claims: dict = field(default_factory=dict)
 
+    @property
+    def may_see_personal_data(self) -> bool:
+        return self.role == "staff" and self.claims.get("pii") is True
+
     def require(self, *roles: str) -> None:
         if self.role not in roles:
             raise Forbidden(
@@ -50,6 +54,7 @@ def issue_token(
     unit: str | None = None,
     expert: str | None = None,
     ttl: int | None = None,
+    pii: bool = False,
 ) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
@@ -68,6 +73,8 @@ def issue_token(
     for key, value in (("org", org), ("unit", unit), ("expert", expert)):
         if value:
             claims[key] = value
+    if pii:
+        claims["pii"] = True  # this staff member may see personal data (contacts)
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM, headers={"kid": settings.jwt_key_id})
 
 

@@ -6,21 +6,29 @@ them against a database alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+import zipfile
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
+
+from openpyxl.utils.exceptions import InvalidFileException
 
 from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
-from services.intake.domain.applications import Application, State
+from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.call_changes import rule_changes, rules_fingerprint
 from services.intake.domain.calls import CallDocument, parse_call
+from services.intake.domain.duplicate_flags import flags_from_suspicion, to_withdraw, withdraw_reason
 from services.intake.domain.form import parse_form
 from services.intake.domain.project_names import normalise_project_name
-from services.intake.domain.rules import check_draft, check_submission, check_window
+from services.intake.domain.rules import EvidenceOwnerCheck, check_draft, check_submission, check_window
+from services.intake.domain.unit_quota import quota_refusal
+from services.intake.domain.xlsx_import import RowResult, parse_rows
 from services.intake.events.published import (
     BY_ACTION,
     CALL_LOADED,
@@ -28,7 +36,16 @@ from services.intake.events.published import (
     call_loaded_data,
     subject,
 )
-from services.intake.storage.repository import ApplicationRepository, BatchRepository, CallRepository
+from services.intake.storage.repository import (
+    ApplicationRepository,
+    BatchRepository,
+    CallRepository,
+    DuplicateFlagRepository,
+    ImportRepository,
+)
+
+# media's answer for each evidence id it knows: {"owner_sub", "kind", "status"} (unknown ids absent)
+EvidenceSummary = Callable[[list[str]], dict[str, dict[str, Any]]]
 
 
 @lru_cache(maxsize=64)
@@ -90,7 +107,12 @@ def ensure_visible(principal: Principal, app: Application) -> None:
     allowed = (
         principal.role == "staff"
         or (principal.role == "applicant" and app.applicant_sub == principal.sub)
-        or (principal.role == "unit" and app.unit_code == principal.unit and app.state != State.DRAFT)
+        or (
+            principal.role == "unit"
+            and app.unit_code == principal.unit
+            # drafts are the applicant's business, except those the unit imported itself
+            and (app.state != State.DRAFT or app.imported_by == principal.unit)
+        )
     )
     if not allowed:
         # 404, not 403: others' applications are not even confirmed to exist
@@ -149,16 +171,36 @@ def _name_key(app: Application) -> str | None:
     return normalise_project_name(name) if name else None
 
 
-def submit(uow: UnitOfWork, principal: Principal, app_id: str, now: datetime | None = None) -> Application:
-    now = now or datetime.now(UTC)
-    repo = ApplicationRepository(uow.session)
-    app = repo.get(app_id, for_update=True)
-    ensure_visible(principal, app)
+def owner_check(evidence_summary: EvidenceSummary | None, owner_sub: str) -> EvidenceOwnerCheck | None:
+    """The rules' evidence check from media's summary: an id counts only if it is stored (not
+    rejected or deleted) and belongs to ``owner_sub``."""
+    if evidence_summary is None:
+        return None
+
+    def check(ids: list[str]) -> set[str]:
+        known = evidence_summary(ids)
+        return {
+            evidence_id
+            for evidence_id, info in known.items()
+            if info.get("owner_sub") == owner_sub and info.get("status") == "stored"
+        }
+
+    return check
+
+
+def _checked_for_submission(
+    uow: UnitOfWork,
+    repo: ApplicationRepository,
+    app: Application,
+    now: datetime,
+    evidence_summary: EvidenceSummary | None,
+) -> int:
+    """Check ``app`` for submission against its call's current rules; the version it passed."""
     # re-check against the call's current rules: the version the application keeps is the one
     # it was accepted under
     version, call = call_document(uow, app.call_id)
     form = parse_form(app.form)
-    _raise_issues(check_submission(form, call, now))
+    _raise_issues(check_submission(form, call, now, owner_check(evidence_summary, app.applicant_sub)))
     name_key = _name_key(app)
     credit_code = (app.form.get("applicant") or {}).get("credit_code")
     if credit_code and name_key:
@@ -170,7 +212,23 @@ def submit(uow: UnitOfWork, principal: Principal, app_id: str, now: datetime | N
                 "The same organisation already applied with this project name in this call",
                 {"existing_application_id": clash},
             )
-    app.call_version = version
+    return version
+
+
+def submit(
+    uow: UnitOfWork,
+    principal: Principal,
+    app_id: str,
+    now: datetime | None = None,
+    evidence_summary: EvidenceSummary | None = None,
+) -> Application:
+    """Submit to the unit. ``evidence_summary`` asks media about evidence ids; without it (tests of
+    the rules alone) ownership is not checked — the service always passes it."""
+    now = now or datetime.now(UTC)
+    repo = ApplicationRepository(uow.session)
+    app = repo.get(app_id, for_update=True)
+    ensure_visible(principal, app)
+    app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary)
     _transition(uow, repo, app, "submit", principal, now)
     return app
 
@@ -202,12 +260,25 @@ def withdraw(uow: UnitOfWork, principal: Principal, app_id: str, reason: str | N
 # -- recommending unit
 
 
-def unit_decision(uow: UnitOfWork, principal: Principal, app_id: str, action: str, text: str) -> Application:
+def unit_decision(
+    uow: UnitOfWork,
+    principal: Principal,
+    app_id: str,
+    action: str,
+    text: str,
+    evidence_summary: EvidenceSummary | None = None,
+) -> Application:
+    now = datetime.now(UTC)
     repo = ApplicationRepository(uow.session)
     app = repo.get(app_id, for_update=True)
     ensure_visible(principal, app)
     info = {"opinion": text} if action == "endorse" else {"reason": text}
-    _transition(uow, repo, app, action, principal, datetime.now(UTC), **info)
+    if action == "endorse" and app.state == State.DRAFT and app.imported_by == principal.unit:
+        # an imported draft was never submitted: the unit's endorsement is its submission, so it
+        # must pass every submission rule first
+        app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary)
+        action, info = "endorse_imported", {**info, "imported": True}
+    _transition(uow, repo, app, action, principal, now, **info)
     return app
 
 
@@ -234,14 +305,28 @@ def forward_batch(
     repo = ApplicationRepository(uow.session)
     batch_id = str(uuid.uuid4())
     items, failed, apps = [], False, []
+    in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
     for app_id in dict.fromkeys(application_ids):
         try:
             app = repo.get(app_id, for_update=True)
             ensure_visible(principal, app)
-            _, call = call_document(uow, app.call_id, app.call_version)
-            window = check_window(call, now)
+            # the window and quota in force now (a changed window is a new version of the rules,
+            # which the application's own version predates)
+            _, current = call_document(uow, app.call_id)
+            window = check_window(current, now)
             if window:
                 raise InvalidInput(window)
+            if app.state == State.ENDORSED:
+                if app.call_id not in in_batch:
+                    # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
+                    CallRepository(uow.session).lock(app.call_id)
+                position = in_batch.get(app.call_id, 0) + 1
+                refusal = quota_refusal(
+                    current.quotas.per_unit, repo.forwarded_count(app.call_id, principal.unit), position
+                )
+                if refusal:
+                    raise refusal
+                in_batch[app.call_id] = position
             app.move("forward", principal.role, now, batch_id=batch_id)
             apps.append(app)
             items.append({"application_id": app_id, "status": "forwarded"})
@@ -287,3 +372,201 @@ def change_window(
     if opens is not None:
         document["window"]["opens"] = opens.isoformat()
     return load_call(uow, document, principal.sub, note, acknowledge_changes)
+
+
+# -- duplicate flags (from review)
+
+
+def record_duplicate_suspected(uow: UnitOfWork, event: dict[str, Any]) -> None:
+    """Flag both applications of a suspicion (those intake holds); applied once per event."""
+    if not uow.claim(event, "intake.duplicate_suspected"):
+        return
+    flags = flags_from_suspicion(event["data"])
+    known = ApplicationRepository(uow.session).existing_ids([f.application_id for f in flags])
+    repo = DuplicateFlagRepository(uow.session)
+    at = datetime.now(UTC)
+    for flag in flags:
+        if flag.application_id in known:
+            repo.record_suspected(flag, at)
+    uow.commit()
+
+
+def record_duplicate_settled(uow: UnitOfWork, event: dict[str, Any]) -> list[str]:
+    """Settle the flags; "same project, withdraw" withdraws every application but the kept one.
+
+    Returns the ids withdrawn now. Applied once per event; an application already out of the
+    running (withdrawn, rejected, a draft) is left as it is.
+    """
+    if not uow.claim(event, "intake.duplicate_settled"):
+        return []
+    data = event["data"]
+    apps = ApplicationRepository(uow.session)
+    known = apps.existing_ids(list(data["application_ids"]))
+    flags = DuplicateFlagRepository(uow.session)
+    now = datetime.now(UTC)
+    for app_id in dict.fromkeys(data["application_ids"]):
+        if app_id in known:
+            flags.record_settled(data, app_id, now)
+    withdrawn = []
+    for app_id in to_withdraw(data):
+        if app_id not in known:
+            continue
+        app = apps.get(app_id, for_update=True)
+        if app.state in (State.WITHDRAWN, State.REJECTED, State.DRAFT):
+            continue
+        app.move(
+            "duplicate_withdraw",
+            "staff",
+            now,
+            reason=withdraw_reason(data),
+            suspicion_id=data["suspicion_id"],
+            decided_by=data.get("decided_by"),
+        )
+        apps.save(app, _name_key(app))
+        uow.emit(BY_ACTION["duplicate_withdraw"], subject(app), application_data(app, "duplicate_withdraw"))
+        withdrawn.append(app_id)
+    uow.commit()
+    return withdrawn
+
+
+def duplicate_flags_for(uow: UnitOfWork, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    return DuplicateFlagRepository(uow.session).for_applications(ids)
+
+
+# -- bulk entry (XLSX)
+
+
+def import_workbook(
+    uow: UnitOfWork,
+    unit_code: str,
+    call_id: str,
+    stream: IO[bytes],
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Turn each row of a filled template into a draft addressed to ``unit_code`` (owned by the
+    placeholder ``unit-import:<unit>``), or an error row. All rows commit together with the
+    import record; the same file imported again returns the first report and creates nothing.
+
+    ``stream`` must be seekable (it is read twice: hashed, then parsed row by row).
+    """
+    now = now or datetime.now(UTC)
+    version, call = call_document(uow, call_id)
+    _raise_issues(check_window(call, now))
+    if call.unit(unit_code) is None:
+        raise Forbidden(
+            "unit_not_in_call",
+            "本单位不是该征集活动的推荐单位",
+            f"Unit {unit_code!r} is not a recommending unit of call {call_id!r}",
+            {"unit_code": unit_code, "call_id": call_id},
+        )
+    digest = _sha256(stream)
+    imports = ImportRepository(uow.session)
+    previous = imports.find(unit_code, call_id, digest)
+    if previous is not None:
+        return 200, {**previous["report"], "replayed": True}
+    repo = ApplicationRepository(uow.session)
+    owner = import_owner(unit_code)
+    created: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for result in _rows(stream, call):
+        if progress:
+            progress(1)
+        issues = [i.to_dict() for i in result.issues]
+        if result.ok:
+            form = result.form.model_dump(mode="json", exclude_none=True)
+            form.setdefault("unit_code", unit_code)
+            issues = _import_row_issues(repo, call_id, form, unit_code, result.row, seen)
+            if not issues:
+                app = Application(
+                    id=str(uuid.uuid4()),
+                    call_id=call_id,
+                    call_version=version,
+                    applicant_sub=owner,
+                    applicant_org=(form.get("applicant") or {}).get("credit_code"),
+                    unit_code=unit_code,
+                    form=form,
+                )
+                repo.add(app, _name_key(app))
+                created.append({"row": result.row, "application_id": app.id, "project_name": form.get("project_name")})
+                continue
+        errors.append({"row": result.row, "issues": issues})
+    import_id = str(uuid.uuid4())
+    report = {
+        "import_id": import_id,
+        "call_id": call_id,
+        "unit_code": unit_code,
+        "created": created,
+        "errors": errors,
+        "replayed": False,
+    }
+    imports.add(import_id, unit_code, call_id, digest, report)
+    uow.commit()
+    return 201, report
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    for chunk in iter(lambda: stream.read(1 << 16), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def _rows(stream: IO[bytes], call: CallDocument) -> Iterable[RowResult]:
+    try:
+        yield from parse_rows(stream, call)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:  # not a workbook
+        raise InvalidInput(
+            [Issue("xlsx_unreadable", "无法读取该文件，请上传由模板填写的 .xlsx 文件",
+                   f"Cannot read the file as an XLSX workbook: {type(exc).__name__}")],
+            code="xlsx_unreadable",
+            message_zh="无法读取该文件，请上传由模板填写的 .xlsx 文件",
+            message_en="The file is not a readable XLSX workbook",
+        ) from exc
+
+
+def _import_row_issues(
+    repo: ApplicationRepository,
+    call_id: str,
+    form: dict[str, Any],
+    unit_code: str,
+    row: int,
+    seen: dict[tuple[str, str], int],
+) -> list[dict[str, Any]]:
+    """Refusals a row meets beyond the form rules: another unit, or a project already applied."""
+    issues = []
+    if form["unit_code"] != unit_code:
+        issues.append(
+            Issue(
+                "xlsx_unit_mismatch",
+                f"第{row}行的推荐单位不是本单位，只能导入本单位推荐的项目",
+                f"Row {row} names another recommending unit; a unit imports only its own",
+                "unit_code",
+                {"row": row, "unit_code": form["unit_code"]},
+            ).to_dict()
+        )
+    name = form.get("project_name")
+    credit_code = (form.get("applicant") or {}).get("credit_code")
+    if name and credit_code:
+        key = (credit_code, normalise_project_name(name))
+        clash = repo.identity_clash(call_id, key[0], key[1], "")
+        if key in seen or clash:
+            details: dict[str, Any] = {"row": row}
+            if clash:
+                details["existing_application_id"] = clash
+            else:
+                details["same_as_row"] = seen[key]
+            issues.append(
+                Issue(
+                    "duplicate_application",
+                    f"第{row}行：同一申报主体已以相同项目名称申报本次征集，每个项目限申报一次",
+                    f"Row {row}: the same organisation already applied with this project name in this call",
+                    "project_name",
+                    details,
+                ).to_dict()
+            )
+        seen.setdefault(key, row)
+    return issues

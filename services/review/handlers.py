@@ -47,6 +47,14 @@ def sync_index(engine: sa.Engine, index: ProjectIndex, batch: int = 500) -> int:
     return len(rows)
 
 
+def reset_index_marks(engine: sa.Engine) -> None:
+    """Mark every project as not indexed, so the sync loop writes the whole read model again."""
+    from services.review.storage.tables import projects
+
+    with engine.begin() as conn:
+        conn.execute(projects.update().values(indexed_version=0))
+
+
 def rebuild_index(engine: sa.Engine, index: ProjectIndex, progress: Callable[[int], None] | None = None) -> str:
     """A new index from SQL, then the alias swap; searches keep working throughout."""
     with engine.connect() as conn:

@@ -35,7 +35,19 @@ TRANSITIONS: dict[str, tuple[set[State], State, set[str]]] = {
     "forward": ({State.ENDORSED}, State.FORWARDED, {"unit"}),
     "withdraw": ({State.DRAFT, State.SUBMITTED, State.RETURNED, State.ENDORSED}, State.WITHDRAWN, {"applicant"}),
     "staff_withdraw": ({State.FORWARDED}, State.WITHDRAWN, {"staff"}),
+    "endorse_imported": ({State.DRAFT}, State.ENDORSED, {"unit"}),
+    "duplicate_withdraw": (
+        {State.SUBMITTED, State.RETURNED, State.ENDORSED, State.FORWARDED},
+        State.WITHDRAWN,
+        {"staff"},
+    ),
 }
+# the owner of a draft a recommending unit imported from XLSX: no applicant account stands behind it
+IMPORT_SUB_PREFIX = "unit-import:"
+
+
+def import_owner(unit_code: str) -> str:
+    return f"{IMPORT_SUB_PREFIX}{unit_code}"
 
 _LABELS_ZH = {
     State.DRAFT: "草稿",
@@ -64,6 +76,13 @@ class Application:
     submitted_at: datetime | None = None
     forwarded_at: datetime | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def imported_by(self) -> str | None:
+        """The unit that imported this application from XLSX, if it was imported."""
+        if self.applicant_sub.startswith(IMPORT_SUB_PREFIX):
+            return self.applicant_sub.removeprefix(IMPORT_SUB_PREFIX)
+        return None
 
     @property
     def state_label_zh(self) -> str:
@@ -96,9 +115,13 @@ class Application:
         if action == "submit":
             self.submitted_at = at
             self.reason = None
-        elif action in ("return", "reject", "withdraw", "staff_withdraw"):
+        elif action in ("return", "reject", "withdraw", "staff_withdraw", "duplicate_withdraw"):
             self.reason = info.get("reason")
         elif action == "endorse":
+            self.unit_opinion = info.get("opinion")
+        elif action == "endorse_imported":
+            # the unit vouches for the form itself: its endorsement is also its submission
+            self.submitted_at = at
             self.unit_opinion = info.get("opinion")
         elif action == "forward":
             self.forwarded_at = at

@@ -373,3 +373,20 @@ def parse_rows(stream: IO[bytes] | bytes, call: CallDocument) -> Iterator[RowRes
             yield result
     finally:
         wb.close()
+
+
+def template_info(stream: IO[bytes]) -> tuple[str | None, int]:
+    """(the call the template was made for or None, the number of data rows the sheet declares).
+
+    The row count comes from the sheet's stored dimension, so it is an upper bound (blank rows
+    count); enough for a progress bar. The stream is rewound.
+    """
+    wb = load_workbook(stream, read_only=True, data_only=True)
+    try:
+        call_id = wb[OPTIONS_SHEET][_CALL_ID_CELL].value if OPTIONS_SHEET in wb.sheetnames else None
+        ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
+        rows = max((ws.max_row or 1) - 1, 0)
+    finally:
+        wb.close()
+        stream.seek(0)
+    return (str(call_id) if call_id else None), rows

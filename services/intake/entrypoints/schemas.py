@@ -55,6 +55,27 @@ class OpinionIn(_In):
     opinion: str = Field(min_length=1, max_length=2000, description="The unit's opinion (推荐意见)")
 
 
+class DuplicateFlagOut(BaseModel):
+    """A near-duplicate finding from the review service, as the unit and staff see it."""
+
+    suspicion_id: str
+    other_application_id: str
+    call_id: str | None = None
+    other_call_id: str | None = None
+    score: float | None = None
+    reasons: list[dict[str, Any]] = []
+    cluster_id: str | None = None
+    cross_call: bool = False
+    status: str = Field(description="open (疑似重复，待核查) or settled (已处理)")
+    outcome: str | None = Field(default=None, description="same_project or different_projects, once settled")
+    keep_id: str | None = None
+    action: str | None = None
+    decided_by: str | None = None
+    note: str | None = None
+    flagged_at: datetime | None = None
+    settled_at: datetime | None = None
+
+
 class ApplicationOut(BaseModel):
     id: str
     call_id: str
@@ -69,6 +90,10 @@ class ApplicationOut(BaseModel):
     submitted_at: datetime | None = None
     forwarded_at: datetime | None = None
     history: list[dict[str, Any]] = []
+    imported_by: str | None = Field(default=None, description="the unit that imported it from XLSX, if it did")
+    duplicate_flags: list[DuplicateFlagOut] | None = Field(
+        default=None, description="review's duplicate findings; shown to the unit and staff, null for the applicant"
+    )
 
 
 class ApplicationListQuery(_In):
@@ -85,6 +110,8 @@ class ApplicationSummary(BaseModel):
     unit_code: str | None
     project_name: str | None
     updated_at: datetime
+    imported_by: str | None = None
+    duplicate_flags: list[DuplicateFlagOut] | None = None
 
 
 class ApplicationList(BaseModel):
@@ -101,4 +128,28 @@ class BatchOut(BaseModel):
     unit_code: str
     forwarded_at: str
     items: list[dict[str, Any]]
+    replayed: bool
+
+
+class ImportQuery(_In):
+    call_id: str = Field(min_length=1, max_length=64, description="the call the workbook's rows apply to")
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="the Excel row number (the header is row 1)")
+    issues: list[dict[str, Any]]
+
+
+class ImportRowCreated(BaseModel):
+    row: int
+    application_id: str
+    project_name: str | None = None
+
+
+class ImportReport(BaseModel):
+    import_id: str
+    call_id: str
+    unit_code: str
+    created: list[ImportRowCreated]
+    errors: list[ImportRowError]
     replayed: bool

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
 
 from gongyi.dependencies import Database, SettingsProvider
+from gongyi.errors import PayloadTooLarge, UnsupportedMediaType
+from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database
 from gongyi.http.api import PUBLIC, Api
 from gongyi.http.auth import Principal
 from gongyi.http.platform import platform_routes
 from services.intake import handlers
 from services.intake.domain.applications import Application
+from services.intake.domain.xlsx_import import build_template
+from services.intake.entrypoints.evidence import media_evidence_summary
 from services.intake.entrypoints.schemas import (
     ApplicationCreateIn,
     ApplicationList,
@@ -21,6 +31,8 @@ from services.intake.entrypoints.schemas import (
     CallLoadIn,
     CallLoadOut,
     FormIn,
+    ImportQuery,
+    ImportReport,
     OpinionIn,
     OptionalReasonIn,
     ReasonIn,
@@ -31,9 +43,14 @@ from services.intake.storage.repository import ApplicationRepository, CallReposi
 api = Api("intake", "gongyi intake API", "Calls, the recommendation form (推荐表), recommending units' vetting.")
 NOT_FOUND = (404, "application_not_found", "no such application visible to the caller")
 BAD_STATE = (409, "invalid_transition", "the application is not in a state that allows this")
+EVIDENCE_DOWN = (503, "evidence_check_unavailable", "the media service did not answer; nothing was submitted")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_BYTES = 20 << 20
+# who sees review's duplicate findings: the unit (before forwarding) and staff, never the applicant
+SEES_DUPLICATE_FLAGS = ("unit", "staff")
 
 
-def _out(app: Application) -> ApplicationOut:
+def _out(app: Application, duplicate_flags: list[dict[str, Any]] | None = None) -> ApplicationOut:
     return ApplicationOut(
         id=app.id,
         call_id=app.call_id,
@@ -48,6 +65,8 @@ def _out(app: Application) -> ApplicationOut:
         submitted_at=app.submitted_at,
         forwarded_at=app.forwarded_at,
         history=app.history,
+        imported_by=app.imported_by,
+        duplicate_flags=duplicate_flags,
     )
 
 
@@ -55,6 +74,7 @@ class IntakeService(platform_routes(api)):
     name = "intake"
     db = Database()
     settings = SettingsProvider()
+    media = RpcProxy("media")
 
     def readiness_checks(self) -> dict[str, Callable[[], None]]:
         return {
@@ -144,11 +164,19 @@ class IntakeService(platform_routes(api)):
             rows = ApplicationRepository(uow.session).list(
                 call_id=query.call_id, state=query.state, limit=query.limit, offset=query.offset, **scope
             )
-        return {
-            "items": [
-                {k: r[k] for k in ("id", "call_id", "state", "unit_code", "project_name", "updated_at")} for r in rows
-            ]
-        }
+            flags = (
+                handlers.duplicate_flags_for(uow, [r["id"] for r in rows])
+                if principal.role in SEES_DUPLICATE_FLAGS
+                else {}
+            )
+        items = []
+        for r in rows:
+            item = {k: r[k] for k in ("id", "call_id", "state", "unit_code", "project_name", "updated_at")}
+            sub = r["applicant_sub"]
+            item["imported_by"] = sub.split(":", 1)[1] if sub.startswith("unit-import:") else None
+            item["duplicate_flags"] = flags.get(r["id"]) if principal.role in SEES_DUPLICATE_FLAGS else None
+            items.append(item)
+        return {"items": items}
 
     @api.route(
         "GET",
@@ -162,7 +190,9 @@ class IntakeService(platform_routes(api)):
         with self.db as uow:
             app = ApplicationRepository(uow.session).get(app_id)
             handlers.ensure_visible(principal, app)
-            return _out(app)
+            if principal.role not in SEES_DUPLICATE_FLAGS:
+                return _out(app)
+            return _out(app, handlers.duplicate_flags_for(uow, [app.id])[app.id])
 
     @api.route(
         "PUT",
@@ -187,12 +217,13 @@ class IntakeService(platform_routes(api)):
             NOT_FOUND,
             BAD_STATE,
             (409, "duplicate_application", "same organisation and project name"),
-            (422, "invalid_input", "the form is incomplete or breaks a rule"),
+            (422, "invalid_input", "the form is incomplete or breaks a rule (evidence_not_found: not the applicant's)"),
+            EVIDENCE_DOWN,
         ],
     )
     def submit(self, principal: Principal, app_id: str) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.submit(uow, principal, app_id))
+            return _out(handlers.submit(uow, principal, app_id, evidence_summary=media_evidence_summary(self.media)))
 
     @api.route(
         "POST",
@@ -214,11 +245,23 @@ class IntakeService(platform_routes(api)):
         roles=("unit",),
         body=OpinionIn,
         response=ApplicationOut,
-        errors=[NOT_FOUND, BAD_STATE],
+        errors=[
+            NOT_FOUND,
+            BAD_STATE,
+            (409, "duplicate_application", "an imported draft: same organisation and project name"),
+            (422, "invalid_input", "an imported draft is incomplete or breaks a rule"),
+            EVIDENCE_DOWN,
+        ],
     )
     def endorse(self, principal: Principal, app_id: str, body: OpinionIn) -> ApplicationOut:
+        """Endorse a submitted application; or a draft this unit imported from XLSX, which must then
+        pass every submission rule (the endorsement is its submission)."""
         with self.db as uow:
-            return _out(handlers.unit_decision(uow, principal, app_id, "endorse", body.opinion))
+            return _out(
+                handlers.unit_decision(
+                    uow, principal, app_id, "endorse", body.opinion, media_evidence_summary(self.media)
+                )
+            )
 
     @api.route(
         "POST",
@@ -255,10 +298,92 @@ class IntakeService(platform_routes(api)):
         response=BatchOut,
         status=201,
         errors=[
-            (409, "batch_refused", "an item cannot be forwarded; nothing was"),
+            (
+                409,
+                "batch_refused",
+                "an item cannot be forwarded (its error per item, e.g. unit_quota_exceeded); nothing was",
+            ),
             (409, "idempotency_key_reused", "the key names a different batch"),
         ],
     )
     def forward_batch(self, principal: Principal, body: BatchIn) -> tuple[int, dict]:
         with self.db as uow:
             return handlers.forward_batch(uow, principal, body.application_ids, body.idempotency_key)
+
+    # -- bulk entry
+    @api.route(
+        "GET",
+        "/calls/{call_id}/template.xlsx",
+        summary="XLSX template for bulk entry / 推荐表批量填报模板",
+        roles=("unit",),
+        produces=(XLSX,),
+        errors=[(404, "call_not_found", "no such call")],
+    )
+    def import_template(self, principal: Principal, call_id: str) -> Response:
+        with self.db as uow:
+            _, call = handlers.call_document(uow, call_id)
+        name = quote(f"推荐表模板-{call_id}.xlsx")
+        return Response(
+            build_template(call),
+            mimetype=XLSX,
+            headers={"Content-Disposition": f"attachment; filename=template-{call_id}.xlsx; filename*=UTF-8''{name}"},
+        )
+
+    @api.route(
+        "POST",
+        "/imports",
+        summary="Import a filled template: one draft per row / 批量导入推荐表",
+        roles=("unit",),
+        query=ImportQuery,
+        response=ImportReport,
+        status=201,
+        raw_body=XLSX,
+        pass_request=True,
+        errors=[
+            (403, "unit_not_in_call", "the unit is not a recommending unit of the call"),
+            (404, "call_not_found", "no such call"),
+            (413, "body_too_large", "the workbook is over 20 MiB"),
+            (415, "unsupported_media_type", "the body is not an XLSX workbook"),
+            (422, "call_closed", "the window is closed"),
+            (422, "xlsx_unreadable", "the body is not a readable XLSX workbook"),
+        ],
+    )
+    def import_applications(self, principal: Principal, query: ImportQuery, request) -> tuple[int, dict]:  # noqa: ANN001
+        """Each valid row becomes a draft addressed to the caller's unit (owner ``unit-import:<unit>``),
+        each other row an error with its issues. The same file again returns the first report (200)."""
+        if (request.mimetype or "").lower() != XLSX:
+            raise UnsupportedMediaType(
+                "unsupported_media_type", "请上传 .xlsx 文件", f"Send the workbook as {XLSX}", {"expected": XLSX}
+            )
+        if request.content_length and request.content_length > MAX_IMPORT_BYTES:
+            raise _too_large()
+        with tempfile.SpooledTemporaryFile(max_size=4 << 20) as spool:
+            size = 0
+            for chunk in iter(lambda: request.stream.read(1 << 16), b""):
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    raise _too_large()
+                spool.write(chunk)
+            spool.seek(0)
+            with self.db as uow:
+                return handlers.import_workbook(uow, principal.unit or "-", query.call_id, spool)
+
+    # -- review's duplicate findings
+    @event_handler("review", "duplicate.suspected.v1")
+    def on_duplicate_suspected(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_duplicate_suspected(uow, event)
+
+    @event_handler("review", "duplicate.settled.v1")
+    def on_duplicate_settled(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_duplicate_settled(uow, event)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        "body_too_large",
+        "文件过大（上限 20 MiB），请分批导入",
+        "The workbook is over 20 MiB; split it",
+        {"limit_bytes": MAX_IMPORT_BYTES},
+    )

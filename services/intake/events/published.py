@@ -26,7 +26,10 @@ BY_ACTION = {
     "forward": APPLICATION_FORWARDED,
     "withdraw": APPLICATION_WITHDRAWN,
     "staff_withdraw": APPLICATION_WITHDRAWN,
+    "endorse_imported": APPLICATION_ENDORSED,
+    "duplicate_withdraw": APPLICATION_WITHDRAWN,
 }
+_STAFF_ACTIONS = ("staff_withdraw", "duplicate_withdraw")
 
 
 def subject(app: Application) -> str:
@@ -46,11 +49,12 @@ def application_data(app: Application, action: str) -> dict[str, Any]:
         "applicant_name": applicant.get("name"),
         "applicant_type": applicant.get("type"),
     }
-    if action in ("return", "reject", "withdraw", "staff_withdraw"):
+    if action in ("return", "reject", "withdraw", *_STAFF_ACTIONS):
         data["reason"] = app.reason
-        data["by_role"] = "staff" if action == "staff_withdraw" else ("applicant" if action == "withdraw" else "unit")
-    if action == "endorse":
+        data["by_role"] = "staff" if action in _STAFF_ACTIONS else ("applicant" if action == "withdraw" else "unit")
+    if action in ("endorse", "endorse_imported"):
         data["unit_opinion"] = app.unit_opinion
+        data["imported"] = action == "endorse_imported"
     if action == "forward":
         data.update(
             {

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.errors import NotFound
-from services.intake.domain.applications import Application, State
-from services.intake.storage.tables import applications, batches, call_versions, calls
+from services.intake.domain.applications import Application, State, import_owner
+from services.intake.domain.duplicate_flags import OPEN, SETTLED, Flag
+from services.intake.storage.tables import applications, batches, call_versions, calls, duplicate_flags, imports
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -47,6 +48,10 @@ class CallRepository:
         if doc is None:
             raise NotFound("call_not_found", "征集活动版本不存在", f"No version {version} of call {call_id!r}")
         return doc
+
+    def lock(self, call_id: str) -> None:
+        """Hold the call's row until the transaction ends (serialises quota checks)."""
+        self.session.execute(sa.select(calls.c.id).where(calls.c.id == call_id).with_for_update())
 
     def exists(self, call_id: str) -> bool:
         return self.session.execute(sa.select(calls.c.id).where(calls.c.id == call_id)).first() is not None
@@ -200,14 +205,156 @@ class ApplicationRepository:
         if applicant_sub is not None:
             query = query.where(applications.c.applicant_sub == applicant_sub)
         if unit_code is not None:
-            # a unit sees what was addressed to it, never drafts still being written
-            query = query.where(applications.c.unit_code == unit_code, applications.c.state != State.DRAFT.value)
+            # a unit sees what was addressed to it, never drafts still being written, except the
+            # drafts it imported itself
+            query = query.where(
+                applications.c.unit_code == unit_code,
+                sa.or_(
+                    applications.c.state != State.DRAFT.value,
+                    applications.c.applicant_sub == import_owner(unit_code),
+                ),
+            )
         if call_id:
             query = query.where(applications.c.call_id == call_id)
         if state:
             query = query.where(applications.c.state == state)
         rows = self.session.execute(query.limit(limit).offset(offset)).all()
         return [dict(r._mapping) for r in rows]
+
+
+    def forwarded_count(self, call_id: str, unit_code: str) -> int:
+        """Applications of ``unit_code`` forwarded to ``call_id`` and still standing (for the quota)."""
+        return self.session.execute(
+            sa.select(sa.func.count())
+            .select_from(applications)
+            .where(
+                applications.c.call_id == call_id,
+                applications.c.unit_code == unit_code,
+                applications.c.state == State.FORWARDED.value,
+            )
+        ).scalar_one()
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = self.session.execute(sa.select(applications.c.id).where(applications.c.id.in_(ids))).scalars()
+        return set(rows)
+
+
+class DuplicateFlagRepository:
+    """Flags per application from review's duplicate events; written only by those events."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _row(self, suspicion_id: str, application_id: str) -> Any:
+        return self.session.execute(
+            sa.select(duplicate_flags)
+            .where(
+                duplicate_flags.c.suspicion_id == suspicion_id, duplicate_flags.c.application_id == application_id
+            )
+            .with_for_update()
+        ).first()
+
+    def record_suspected(self, flag: Flag, at: datetime) -> None:
+        values = dict(
+            other_application_id=flag.other_application_id,
+            call_id=flag.call_id,
+            other_call_id=flag.other_call_id,
+            score=flag.score,
+            reasons=flag.reasons,
+            cluster_id=flag.cluster_id,
+            cross_call=flag.cross_call,
+            flagged_at=at,
+        )
+        if self._row(flag.suspicion_id, flag.application_id) is None:
+            self.session.execute(
+                duplicate_flags.insert().values(
+                    suspicion_id=flag.suspicion_id, application_id=flag.application_id, status=OPEN, **values
+                )
+            )
+        else:  # the settlement arrived first: fill in the finding, keep it settled
+            self.session.execute(
+                duplicate_flags.update()
+                .where(
+                    duplicate_flags.c.suspicion_id == flag.suspicion_id,
+                    duplicate_flags.c.application_id == flag.application_id,
+                )
+                .values(**values)
+            )
+
+    def record_settled(self, data: dict[str, Any], application_id: str, at: datetime) -> None:
+        others = [a for a in data["application_ids"] if a != application_id]
+        values = dict(
+            status=SETTLED,
+            outcome=data["outcome"],
+            keep_id=data.get("keep_id"),
+            action=data.get("action"),
+            decided_by=data.get("decided_by"),
+            note=data.get("note"),
+            settled_at=at,
+        )
+        if self._row(data["suspicion_id"], application_id) is None:
+            self.session.execute(
+                duplicate_flags.insert().values(
+                    suspicion_id=data["suspicion_id"],
+                    application_id=application_id,
+                    other_application_id=others[0] if others else application_id,
+                    reasons=[],
+                    cross_call=False,
+                    **values,
+                )
+            )
+        else:
+            self.session.execute(
+                duplicate_flags.update()
+                .where(
+                    duplicate_flags.c.suspicion_id == data["suspicion_id"],
+                    duplicate_flags.c.application_id == application_id,
+                )
+                .values(**values)
+            )
+
+    def for_applications(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        rows = self.session.execute(
+            sa.select(duplicate_flags)
+            .where(duplicate_flags.c.application_id.in_(ids))
+            .order_by(duplicate_flags.c.flagged_at, duplicate_flags.c.suspicion_id)
+        ).all()
+        for row in rows:
+            flag = dict(row._mapping)
+            for key in ("flagged_at", "settled_at"):
+                flag[key] = _aware(flag[key])
+            out[flag.pop("application_id")].append(flag)
+        return out
+
+
+class ImportRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, unit_code: str, call_id: str, sha256: str) -> dict[str, Any] | None:
+        row = self.session.execute(
+            sa.select(imports).where(
+                imports.c.unit_code == unit_code, imports.c.call_id == call_id, imports.c.sha256 == sha256
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def add(self, import_id: str, unit_code: str, call_id: str, sha256: str, report: dict[str, Any]) -> None:
+        self.session.execute(
+            imports.insert().values(
+                id=import_id,
+                unit_code=unit_code,
+                call_id=call_id,
+                sha256=sha256,
+                report=report,
+                created_at=datetime.now(UTC),
+            )
+        )
 
 
 class BatchRepository:

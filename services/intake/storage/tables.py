@@ -67,3 +67,40 @@ batches = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("unit_code", "idempotency_key", name="uq_batches_unit_key"),
 )
+
+# one row per application and review suspicion (both sides of a pair get one); settled in place
+duplicate_flags = sa.Table(
+    "duplicate_flags",
+    metadata,
+    sa.Column("suspicion_id", sa.String(80), primary_key=True),
+    sa.Column("application_id", sa.String(36), primary_key=True),
+    sa.Column("other_application_id", sa.String(36), nullable=False),
+    sa.Column("call_id", sa.String(64), nullable=True),
+    sa.Column("other_call_id", sa.String(64), nullable=True),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("cluster_id", sa.String(80), nullable=True),
+    sa.Column("cross_call", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("outcome", sa.String(30), nullable=True),
+    sa.Column("keep_id", sa.String(36), nullable=True),
+    sa.Column("action", sa.String(20), nullable=True),
+    sa.Column("decided_by", sa.String(120), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_duplicate_flags_application", "application_id"),
+)
+
+# XLSX imports by a unit: the same file uploaded again returns the first report, creates nothing
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("call_id", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("unit_code", "call_id", "sha256", name="uq_imports_unit_call_file"),
+)

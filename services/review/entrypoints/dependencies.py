@@ -54,6 +54,10 @@ class SearchIndex(DependencyProvider):
         while self._running:
             try:
                 if not ensured:
+                    if not self.index.current_indices():
+                        # no index: a first start, or an engine that came back empty (in-memory,
+                        # lost volume); every project must be written again, not only the lagging ones
+                        handlers.reset_index_marks(self.engine)
                     self.index.ensure()
                     ensured = True
                 written = handlers.sync_index(self.engine, self.index)

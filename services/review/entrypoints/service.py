@@ -15,10 +15,17 @@ from services.review.domain.search_query import FILTERS, SearchParams, build_que
 from services.review.entrypoints.api import api
 from services.review.entrypoints.dependencies import SearchIndex
 from services.review.entrypoints.duplicates_routes import DuplicateRoutes
+from services.review.entrypoints.experts_routes import ExpertRoutes
 from services.review.entrypoints.schemas import SearchQuery, SearchResult
+from services.review.entrypoints.scoring_routes import ScoringRoutes
+from services.review.entrypoints.screening_routes import ScreeningRoutes
+from services.review.entrypoints.search_routes import SearchRoutes
+from services.review.entrypoints.selection_routes import SelectionRoutes
+from services.review.usecases import calls, screening
 
 
-class ReviewService(platform_routes(api), DuplicateRoutes):
+class ReviewService(platform_routes(api), DuplicateRoutes,
+                    ScreeningRoutes, ExpertRoutes, ScoringRoutes, SelectionRoutes, SearchRoutes):
     name = "review"
     db = Database()
     search = SearchIndex()
@@ -42,6 +49,26 @@ class ReviewService(platform_routes(api), DuplicateRoutes):
         with self.db as uow:
             handlers.record_withdrawn(uow, event)
         self.search.kick()
+
+    @event_handler("intake", "call.loaded.v1")
+    def on_call_loaded(self, event: dict) -> None:
+        with self.db as uow:
+            calls.record_call_loaded(uow, event)
+
+    @event_handler("media", "evidence.stored.v1")
+    def on_evidence_stored(self, event: dict) -> None:
+        with self.db as uow:
+            screening.record_evidence(uow, event, "stored")
+
+    @event_handler("media", "evidence.rejected.v1")
+    def on_evidence_rejected(self, event: dict) -> None:
+        with self.db as uow:
+            screening.record_evidence(uow, event, "rejected")
+
+    @event_handler("media", "evidence.deleted.v1")
+    def on_evidence_deleted(self, event: dict) -> None:
+        with self.db as uow:
+            screening.record_evidence(uow, event, "deleted")
 
     @api.route(
         "GET",

@@ -1,0 +1,482 @@
+"""Publish's use cases: each takes a unit of work, applies the domain rules, stores, emits events.
+
+Every function that depends on the clock takes ``now`` (default: the current time), so tests drive
+working-day arithmetic and scheduled publication with fixed moments; the HTTP API never accepts a
+client-supplied ``now``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gongyi.db import UnitOfWork
+from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
+from gongyi.http.auth import Principal
+from services.publish import site
+from services.publish.domain.notice import (
+    DEFAULT_NOTICE_WORKING_DAYS,
+    Notice,
+    NoticeState,
+    due_for_publication,
+    key_date_moment,
+)
+from services.publish.domain.objections import parse_objection
+from services.publish.domain.reports import DEFAULT_REPORT_KINDS, ProgressReport, publish_as_case
+from services.publish.domain.selection import EvidenceRef, SelectionEntry
+from services.publish.domain.tracking_codes import normalise_tracking_code
+from services.publish.domain.workdays import DEFAULT_TZ
+from services.publish.domain.year_end import year_end_summary
+from services.publish.events.published import emit_all
+from services.publish.storage.repository import (
+    ApplicationRepository,
+    CallRepository,
+    CaseRepository,
+    NoticeRepository,
+    ReportRepository,
+    ReviewDataRepository,
+)
+
+log = logging.getLogger(__name__)
+NOTICE_NAMESPACE = uuid.UUID("6f1c8c1e-5d7e-4b55-9a51-6c0b7a1f2e01")
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.UTC)
+
+
+# -- what other services tell us
+
+
+def record_call(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    """Keep each call's title, notice length, key dates and report kinds (newest version wins)."""
+    if not uow.claim(event, "publish.record_call"):
+        return False
+    data = event["data"]
+    CallRepository(uow.session).upsert(data["call_id"], int(data["version"]), data["document"])
+    uow.commit()
+    return True
+
+
+def record_screening(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    if not uow.claim(event, "publish.record_screening"):
+        return False
+    d = event["data"]
+    ReviewDataRepository(uow.session).record_screening(
+        d["application_id"], d["call_id"], d["decision"] == "pass", d["decided_at"]
+    )
+    uow.commit()
+    return True
+
+
+def record_review(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    if not uow.claim(event, "publish.record_review"):
+        return False
+    d = event["data"]
+    ReviewDataRepository(uow.session).record_review(
+        d["review_id"], d["application_id"], float(d["total"]), d["submitted_at"]
+    )
+    uow.commit()
+    return True
+
+
+def record_forwarded(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    """Keep a forwarded application's category, province, unit and applicant type; the form's
+    personal data (contacts, applicant name, credit code) is not stored."""
+    if not uow.claim(event, "publish.record_forwarded"):
+        return False
+    d = event["data"]
+    form = d.get("form") or {}
+    applicant = form.get("applicant") or {}
+    ApplicationRepository(uow.session).upsert(
+        d["application_id"], d["call_id"], category=form.get("category"), province=applicant.get("province"),
+        unit_code=d.get("unit_code"), applicant_type=applicant.get("type"),
+    )
+    uow.commit()
+    return True
+
+
+def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    if not uow.claim(event, "publish.record_withdrawn"):
+        return False
+    ApplicationRepository(uow.session).mark_withdrawn(event["data"]["application_id"], event["data"]["call_id"])
+    uow.commit()
+    return True
+
+
+def _labels(call: dict[str, Any] | None, key: str, code_key: str = "code", label_key: str = "label") -> dict:
+    return {item[code_key]: item.get(label_key, item[code_key]) for item in (call or {}).get(key, [])}
+
+
+def _entry(raw: dict[str, Any], call: dict[str, Any] | None) -> SelectionEntry:
+    categories = _labels(call, "categories")
+    units = _labels(call, "recommending_units", label_key="name")
+    evidence = tuple(
+        EvidenceRef(f"佐证材料 {i}", site.evidence_url(eid), "link", True)
+        for i, eid in enumerate(raw.get("evidence_ids", ()), start=1)
+    )
+    return SelectionEntry(
+        application_id=raw["application_id"],
+        project_name=raw.get("project_name") or "",
+        organisation=raw.get("organisation") or "",
+        category=categories.get(raw.get("category") or "", raw.get("category") or ""),
+        province=raw.get("province") or "",
+        unit=units.get(raw.get("unit_code") or "", raw.get("unit_code") or ""),
+        rank=int(raw["rank"]),
+        score=raw.get("score"),
+        summary=raw.get("summary") or "",
+        evidence=evidence,
+    )
+
+
+def create_draft(uow: UnitOfWork, event: dict[str, Any]) -> str | None:
+    """A confirmed selection becomes a notice draft (one per selection, id derived from it)."""
+    if not uow.claim(event, "publish.create_draft"):
+        return None
+    data = event["data"]
+    repo = NoticeRepository(uow.session)
+    if repo.exists_for_selection(data["selection_id"]):
+        uow.commit()
+        return None
+    call = CallRepository(uow.session).get(data["call_id"])
+    notice_id = str(uuid.uuid5(NOTICE_NAMESPACE, data["selection_id"]))
+    notice = Notice.draft(
+        notice_id,
+        data["call_id"],
+        data.get("call_title") or (call or {}).get("title") or data["call_id"],
+        [_entry(e, call) for e in data["entries"]],
+        [_entry(e, call) for e in data.get("reserves", ())],
+        tz=((call or {}).get("window") or {}).get("timezone") or DEFAULT_TZ,
+    )
+    repo.add(notice, data["selection_id"], data)
+    uow.commit()
+    return notice_id
+
+
+# -- notice lifecycle (staff)
+
+
+def _load(uow: UnitOfWork, notice_id: str) -> tuple[Notice, int, NoticeRepository]:
+    repo = NoticeRepository(uow.session)
+    notice, version = repo.get(notice_id, for_update=True)
+    return notice, version, repo
+
+
+def _store(uow: UnitOfWork, repo: NoticeRepository, notice: Notice, version: int, events: list) -> Notice:
+    repo.save(notice, version)
+    emit_all(uow, events, notice, repo.snapshot(notice.id))
+    uow.commit()
+    return notice
+
+
+def get_notice(uow: UnitOfWork, notice_id: str, *, public: bool) -> Notice:
+    notice, _ = NoticeRepository(uow.session).get(notice_id)
+    if public and notice.state is NoticeState.DRAFT:
+        raise NotFound("notice_not_found", "公示不存在", f"No notice {notice_id!r}", {"notice_id": notice_id})
+    return notice
+
+
+def published_notice(uow: UnitOfWork, notice_id: str) -> Notice:
+    notice = get_notice(uow, notice_id, public=True)
+    if notice.state is not NoticeState.PUBLISHED:
+        raise NotFound(
+            "list_not_published", "入选名单尚未发布", "The final list is not published yet", {"notice_id": notice_id}
+        )
+    return notice
+
+
+def call_working_days(uow: UnitOfWork, call_id: str) -> int:
+    call = CallRepository(uow.session).get(call_id) or {}
+    return int((call.get("notice") or {}).get("working_days") or DEFAULT_NOTICE_WORKING_DAYS)
+
+
+def open_notice(
+    uow: UnitOfWork, notice_id: str, working_days: int | None = None, now: dt.datetime | None = None
+) -> Notice:
+    notice, version, repo = _load(uow, notice_id)
+    days = working_days or call_working_days(uow, notice.call_id)
+    events = notice.open(_now(now), days)
+    return _store(uow, repo, notice, version, events)
+
+
+def file_objection(
+    uow: UnitOfWork, notice_id: str, application_id: str, payload: dict[str, Any], now: dt.datetime | None = None
+) -> dict[str, Any]:
+    data = parse_objection(payload)
+    notice, version, repo = _load(uow, notice_id)
+    if notice.state is NoticeState.DRAFT:
+        raise NotFound("notice_not_found", "公示不存在", f"No notice {notice_id!r}", {"notice_id": notice_id})
+    objection, events = notice.file_objection(application_id, data, _now(now))
+    repo.add_code(objection.tracking_code, notice.id, objection.id)
+    merged = bool(events and events[0]["data"].get("merged"))
+    _store(uow, repo, notice, version, events)
+    return {"tracking_code": objection.tracking_code, "status": objection.status.value, "merged": merged,
+            "notice_ends_at": notice.ends_at}
+
+
+def objection_status(uow: UnitOfWork, code: str) -> dict[str, Any]:
+    found = NoticeRepository(uow.session).by_code(normalise_tracking_code(code))
+    if found is None:
+        raise NotFound("objection_not_found", "未找到该异议，请核对查询码", "No objection with this tracking code")
+    notice, _ = NoticeRepository(uow.session).get(found[0])
+    return notice.objection(found[1]).status_for_objector() | {"notice_id": notice.id}
+
+
+def resolve_objection(
+    uow: UnitOfWork,
+    notice_id: str,
+    objection_id: str,
+    *,
+    upheld: bool,
+    note_zh: str,
+    by: str,
+    replace: bool = True,
+    no_replacement_reason_zh: str = "",
+    now: dt.datetime | None = None,
+) -> Notice:
+    notice, version, repo = _load(uow, notice_id)
+    events = notice.resolve_objection(
+        objection_id, upheld=upheld, note_zh=note_zh, resolved_by=by, now=_now(now), replace=replace,
+        no_replacement_reason_zh=no_replacement_reason_zh,
+    )
+    return _store(uow, repo, notice, version, events)
+
+
+def close_notice(uow: UnitOfWork, notice_id: str, now: dt.datetime | None = None) -> Notice:
+    notice, version, repo = _load(uow, notice_id)
+    return _store(uow, repo, notice, version, notice.close(_now(now)))
+
+
+def publish_now(uow: UnitOfWork, notice_id: str, now: dt.datetime | None = None) -> Notice:
+    notice, version, repo = _load(uow, notice_id)
+    return _store(uow, repo, notice, version, notice.publish(_now(now)))
+
+
+def key_dates(uow: UnitOfWork, call_id: str) -> list[dict[str, str]]:
+    return list((CallRepository(uow.session).get(call_id) or {}).get("key_dates", []))
+
+
+def resolve_key_date(dates: list[dict[str, str]], wanted: str, now: dt.datetime, tz: str) -> dt.datetime:
+    """The next moment (09:00 local) of one of the call's key dates, named by date or label."""
+    for item in dates:
+        if wanted in (item["date"], item.get("label")):
+            if len(item["date"]) == 10:
+                year, month_day = int(item["date"][:4]), item["date"][5:]
+                return key_date_moment(year, month_day, tz=tz)
+            local_year = now.astimezone(ZoneInfo(tz)).year
+            moment = key_date_moment(local_year, item["date"], tz=tz)
+            return moment if moment > now else key_date_moment(local_year + 1, item["date"], tz=tz)
+    raise InvalidInput([
+        Issue("key_date_unknown", "该日期不是本次活动的重要节点", "Not one of the call's key dates", "key_date",
+              {"key_dates": [d["date"] for d in dates]})
+    ])
+
+
+def schedule_publication(
+    uow: UnitOfWork,
+    notice_id: str,
+    *,
+    publish_at: dt.datetime | None = None,
+    key_date: str | None = None,
+    now: dt.datetime | None = None,
+) -> Notice:
+    """Publish at an explicit moment (e.g. a conference) or on one of the call's key dates."""
+    moment = _now(now)
+    notice, version, repo = _load(uow, notice_id)
+    if (publish_at is None) == (key_date is None):
+        raise InvalidInput([
+            Issue("schedule_target_required", "请指定发布时间或活动重要节点（二选一）",
+                  "Give either publish_at or key_date", "publish_at")
+        ])
+    if key_date is not None:
+        publish_at = resolve_key_date(key_dates(uow, notice.call_id), key_date, moment, notice.tz)
+    assert publish_at is not None
+    return _store(uow, repo, notice, version, notice.schedule(publish_at, moment))
+
+
+def unschedule(uow: UnitOfWork, notice_id: str, now: dt.datetime | None = None) -> Notice:
+    notice, version, repo = _load(uow, notice_id)
+    return _store(uow, repo, notice, version, notice.unschedule(_now(now)))
+
+
+def publish_due(uow: UnitOfWork, now: dt.datetime | None = None) -> list[str]:
+    """What the timer runs: publish every scheduled list whose time has come, earliest first."""
+    moment = _now(now)
+    repo = NoticeRepository(uow.session)
+    candidates = [repo.get(i)[0] for i in repo.scheduled_until(moment)]
+    published = []
+    for notice in due_for_publication(candidates, moment):
+        try:
+            publish_now(uow, notice.id, moment)
+            published.append(notice.id)
+        except Conflict as exc:  # changed meanwhile (unscheduled, published by staff): skip it
+            uow.rollback()
+            log.info("scheduled publication of %s skipped: %s", notice.id, exc.code)
+    return published
+
+
+# -- reports and cases
+
+
+def _selected_projects(uow: UnitOfWork, application_id: str) -> tuple[Notice, dict[str, Any]]:
+    """The published notice whose final list holds the project, and its snapshot entry."""
+    repo = NoticeRepository(uow.session)
+    for notice in repo.list(states=("published",), limit=1000):
+        if application_id in notice.listed_ids:
+            snapshot = repo.snapshot(notice.id)
+            raw = {e["application_id"]: e for e in (*snapshot["entries"], *snapshot.get("reserves", ()))}
+            return notice, raw[application_id]
+    raise Conflict(
+        "project_not_selected", "仅入选项目可报送工作信息", "Only selected projects can submit progress reports",
+        {"application_id": application_id},
+    )
+
+
+def report_kinds(uow: UnitOfWork, call_id: str) -> dict[str, str]:
+    call = CallRepository(uow.session).get(call_id) or {}
+    kinds = (call.get("reporting") or {}).get("kinds")
+    return {k["code"]: k["label"] for k in kinds} if kinds else dict(DEFAULT_REPORT_KINDS)
+
+
+def _may_report(principal: Principal, unit_code: str | None) -> None:
+    if principal.role == "staff" or (principal.role == "unit" and principal.unit and principal.unit == unit_code):
+        return
+    # 404: a unit does not learn which other units' projects exist
+    raise NotFound("project_not_found", "未找到该项目", "No such project visible to you")
+
+
+def submit_report(
+    uow: UnitOfWork, principal: Principal, body: dict[str, Any], now: dt.datetime | None = None
+) -> dict[str, Any]:
+    notice, raw = _selected_projects(uow, body["application_id"])
+    _may_report(principal, raw.get("unit_code"))
+    evidence = [EvidenceRef(f"佐证材料 {i}", site.evidence_url(eid), "link", True)
+                for i, eid in enumerate(body.get("evidence_ids", []), start=1)]
+    report, events = ProgressReport.submit(
+        str(uuid.uuid4()), body["application_id"], body["kind"], body["title"], body["body"], principal.sub,
+        _now(now), selected_ids=set(notice.listed_ids), kinds=report_kinds(uow, notice.call_id), evidence=evidence,
+    )
+    ReportRepository(uow.session).add(report, notice.call_id, notice.id, raw.get("unit_code"))
+    emit_all(uow, events)
+    uow.commit()
+    return report_view(report, notice.call_id, raw.get("unit_code"))
+
+
+def report_view(report: ProgressReport, call_id: str, unit_code: str | None) -> dict[str, Any]:
+    return {
+        "id": report.id, "call_id": call_id, "application_id": report.application_id, "unit_code": unit_code,
+        "kind": report.kind, "title": report.title, "body": report.body, "state": report.state.value,
+        "revision": report.revision, "review_note": report.review_note, "submitted_at": report.submitted_at,
+        "evidence": [{"title": e.title, "url": e.url} for e in report.evidence],
+    }
+
+
+def get_report(uow: UnitOfWork, principal: Principal, report_id: str) -> dict[str, Any]:
+    report, meta = ReportRepository(uow.session).get(report_id)
+    try:
+        _may_report(principal, meta["unit_code"])
+    except NotFound:
+        raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}") from None
+    return report_view(report, meta["call_id"], meta["unit_code"])
+
+
+def review_report(
+    uow: UnitOfWork, principal: Principal, report_id: str, *, accept: bool, note: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    repo = ReportRepository(uow.session)
+    report, meta = repo.get(report_id)
+    events = (report.accept(principal.sub, _now(now), note) if accept
+              else report.return_for_revision(principal.sub, _now(now), note))
+    repo.save(report, meta["version"])
+    emit_all(uow, events)
+    uow.commit()
+    return report_view(report, meta["call_id"], meta["unit_code"])
+
+
+def resubmit_report(
+    uow: UnitOfWork, principal: Principal, report_id: str, title: str, body: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    repo = ReportRepository(uow.session)
+    report, meta = repo.get(report_id)
+    try:
+        _may_report(principal, meta["unit_code"])
+    except NotFound:
+        raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}") from None
+    events = report.resubmit(title, body, _now(now), kinds=report_kinds(uow, meta["call_id"]))
+    repo.save(report, meta["version"])
+    emit_all(uow, events)
+    uow.commit()
+    return report_view(report, meta["call_id"], meta["unit_code"])
+
+
+def publish_case(
+    uow: UnitOfWork, report_id: str, *, title: str | None, summary: str | None, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    report, meta = ReportRepository(uow.session).get(report_id)
+    cases = CaseRepository(uow.session)
+    if cases.exists_for_report(report_id):
+        raise Conflict("case_already_published", "该报送信息已发布为典型案例", "This report is already a case",
+                       {"report_id": report_id})
+    notice, _ = NoticeRepository(uow.session).get(meta["notice_id"])
+    project_name = next(e.project_name for e in (*notice.selected, *notice.reserves)
+                        if e.application_id == report.application_id)
+    case, events = publish_as_case(report, str(uuid.uuid4()), project_name, _now(now), title=title, summary=summary)
+    cases.add(case, meta["call_id"])
+    emit_all(uow, events)
+    uow.commit()
+    return case.public_dict()
+
+
+# -- year-end summary
+
+
+def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
+    """Counts from what publish holds: screening decisions and review totals (from review's events),
+    the confirmed selections' snapshots (category/province/unit of listed and reserve projects),
+    published final lists, objections, reports and cases."""
+    call = CallRepository(uow.session).get(call_id)
+    if call is None:
+        raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
+    review_data = ReviewDataRepository(uow.session)
+    screening = review_data.screening_for_call(call_id)
+    scores = review_data.mean_scores_for_call(call_id)
+    notices = NoticeRepository(uow.session).list(call_id=call_id, limit=1000)
+    known: dict[str, dict[str, Any]] = {}
+    selected: list[SelectionEntry] = []
+    objections = {"total": 0, "upheld": 0, "rejected": 0, "open": 0}
+    publish_scores = False
+    latest: Notice | None = None
+    for notice in notices:
+        for e in (*notice.selected, *notice.reserves):
+            known.setdefault(e.application_id, {"application_id": e.application_id, "category": e.category,
+                                                "province": e.province, "unit": e.unit,
+                                                "applicant_type": e.applicant_type})
+        for o in notice.objections:
+            objections["total"] += 1
+            objections[o.status.value if o.resolved else "open"] += 1
+        if notice.state is NoticeState.PUBLISHED and (latest is None or notice.published_at > latest.published_at):
+            latest = notice  # a re-notice replaces the earlier list: the latest publication is the list
+    if latest is not None:
+        selected, publish_scores = latest.final_list(), latest.publish_scores
+    categories, units = _labels(call, "categories"), _labels(call, "recommending_units", label_key="name")
+    types = _labels(call, "applicant_types")
+    for app in ApplicationRepository(uow.session).for_call(call_id):  # forwarded: the fullest source
+        known[app["application_id"]] = {
+            "application_id": app["application_id"],
+            "category": categories.get(app["category"] or "", app["category"]),
+            "province": app["province"],
+            "unit": units.get(app["unit_code"] or "", app["unit_code"]),
+            "applicant_type": types.get(app["applicant_type"] or "", app["applicant_type"]),
+        }
+    for app_id in (*screening, *scores):
+        known.setdefault(app_id, {"application_id": app_id})
+    summary = year_end_summary(list(known.values()), screening, scores, selected, publish_scores=publish_scores)
+    summary["call_id"] = call_id
+    summary["call_title"] = call.get("title") or call_id
+    summary["objections"] = objections
+    summary["reports"] = ReportRepository(uow.session).count_by_kind(call_id)
+    summary["cases_published"] = CaseRepository(uow.session).count(call_id)
+    return summary

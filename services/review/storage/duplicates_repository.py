@@ -1,0 +1,255 @@
+"""Reading and writing duplicate detection's tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.review.storage.duplicates_tables import (
+    dup_application_evidence,
+    dup_evidence,
+    dup_settled_pairs,
+    dup_settlements,
+    dup_signals,
+    dup_suspicions,
+)
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return dict(r._mapping)
+
+
+class DuplicateRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- signals
+    def get_signals_row(self, application_id: str) -> dict[str, Any] | None:
+        r = self.session.execute(sa.select(dup_signals).where(dup_signals.c.application_id == application_id)).first()
+        return _row(r) if r else None
+
+    def save_signals(
+        self, application_id: str, call_id: str, unit_code: str | None, source: dict, signals: dict, version: str
+    ) -> int:
+        """Insert or replace one application's signals; returns the new row version."""
+        now = datetime.now(UTC)
+        values = dict(
+            call_id=call_id,
+            unit_code=unit_code,
+            status="active",
+            source=source,
+            signals=signals,
+            signals_version=version,
+            updated_at=now,
+        )
+        current = self.session.execute(
+            sa.select(dup_signals.c.version).where(dup_signals.c.application_id == application_id).with_for_update()
+        ).scalar()
+        if current is None:
+            self.session.execute(dup_signals.insert().values(application_id=application_id, version=1, **values))
+            return 1
+        self.session.execute(
+            dup_signals.update()
+            .where(dup_signals.c.application_id == application_id)
+            .values(version=current + 1, **values)
+        )
+        return current + 1
+
+    def set_status(self, application_id: str, status: str) -> bool:
+        result = self.session.execute(
+            dup_signals.update()
+            .where(dup_signals.c.application_id == application_id)
+            .values(status=status, version=dup_signals.c.version + 1, updated_at=datetime.now(UTC))
+        )
+        return result.rowcount > 0
+
+    def signals_of(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Signals dicts of active applications among ``ids``."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(dup_signals.c.application_id, dup_signals.c.signals).where(
+                dup_signals.c.application_id.in_(ids), dup_signals.c.status == "active"
+            )
+        ).all()
+        return {r.application_id: r.signals for r in rows}
+
+    def mark_checked(self, application_id: str, version: int) -> None:
+        self.session.execute(
+            dup_signals.update()
+            .where(dup_signals.c.application_id == application_id, dup_signals.c.checked_version < version)
+            .values(checked_version=version)
+        )
+
+    # -- evidence
+    def save_evidence(self, data: dict[str, Any]) -> None:
+        stored_at = datetime.fromisoformat(data["stored_at"]) if data.get("stored_at") else None
+        values = dict(
+            kind=data["kind"],
+            sha256=data.get("sha256"),
+            phash=data.get("phash"),
+            normalised_link=data.get("normalised_link"),
+            stored_at=stored_at,
+        )
+        exists = self.session.execute(
+            sa.select(dup_evidence.c.evidence_id).where(dup_evidence.c.evidence_id == data["evidence_id"])
+        ).first()
+        if exists:
+            self.session.execute(
+                dup_evidence.update().where(dup_evidence.c.evidence_id == data["evidence_id"]).values(**values)
+            )
+        else:
+            self.session.execute(dup_evidence.insert().values(evidence_id=data["evidence_id"], **values))
+
+    def evidence_of(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = self.session.execute(sa.select(dup_evidence).where(dup_evidence.c.evidence_id.in_(ids)))
+        return [_row(r) for r in rows]
+
+    def link_evidence(self, application_id: str, evidence_ids: list[str]) -> None:
+        self.session.execute(
+            dup_application_evidence.delete().where(dup_application_evidence.c.application_id == application_id)
+        )
+        if evidence_ids:
+            self.session.execute(
+                dup_application_evidence.insert(),
+                [{"application_id": application_id, "evidence_id": e} for e in evidence_ids],
+            )
+
+    def evidence_ids_of(self, application_id: str) -> list[str]:
+        return list(
+            self.session.execute(
+                sa.select(dup_application_evidence.c.evidence_id).where(
+                    dup_application_evidence.c.application_id == application_id
+                )
+            ).scalars()
+        )
+
+    def applications_using(self, evidence_id: str) -> list[str]:
+        return list(
+            self.session.execute(
+                sa.select(dup_application_evidence.c.application_id).where(
+                    dup_application_evidence.c.evidence_id == evidence_id
+                )
+            ).scalars()
+        )
+
+    # -- suspicions
+    def get_suspicion(self, suspicion_id: str, lock: bool = False) -> dict[str, Any] | None:
+        q = sa.select(dup_suspicions).where(dup_suspicions.c.suspicion_id == suspicion_id)
+        if lock:
+            q = q.with_for_update()
+        r = self.session.execute(q).first()
+        return _row(r) if r else None
+
+    def suspicions_involving(self, application_id: str, statuses: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        q = sa.select(dup_suspicions).where(
+            sa.or_(dup_suspicions.c.a_id == application_id, dup_suspicions.c.b_id == application_id)
+        )
+        if statuses is not None:
+            q = q.where(dup_suspicions.c.status.in_(list(statuses)))
+        return [_row(r) for r in self.session.execute(q.order_by(dup_suspicions.c.score.desc()))]
+
+    def insert_suspicion(self, values: dict[str, Any]) -> None:
+        self.session.execute(dup_suspicions.insert().values(**values))
+
+    def update_suspicion(self, suspicion_id: str, values: dict[str, Any]) -> None:
+        self.session.execute(
+            dup_suspicions.update().where(dup_suspicions.c.suspicion_id == suspicion_id).values(**values)
+        )
+
+    def list_suspicions(
+        self, call_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        q = sa.select(dup_suspicions)
+        if call_id:
+            q = q.where(sa.or_(dup_suspicions.c.a_call == call_id, dup_suspicions.c.b_call == call_id))
+        if status:
+            q = q.where(dup_suspicions.c.status == status)
+        total = self.session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+        rows = self.session.execute(
+            q.order_by(dup_suspicions.c.score.desc(), dup_suspicions.c.suspicion_id).limit(limit).offset(offset)
+        )
+        return total, [_row(r) for r in rows]
+
+    def cluster_members(self, cluster_id: str) -> list[dict[str, Any]]:
+        return [
+            _row(r)
+            for r in self.session.execute(
+                sa.select(dup_suspicions).where(
+                    dup_suspicions.c.cluster_id == cluster_id, dup_suspicions.c.status == "open"
+                )
+            )
+        ]
+
+    # -- settlements
+    def settled_pairs_of(self, application_id: str) -> list[dict[str, Any]]:
+        return [
+            _row(r)
+            for r in self.session.execute(
+                sa.select(dup_settled_pairs).where(
+                    sa.or_(dup_settled_pairs.c.a_id == application_id, dup_settled_pairs.c.b_id == application_id)
+                )
+            )
+        ]
+
+    def save_settlement(self, values: dict[str, Any], pairs: list[tuple[str, str]]) -> None:
+        self.session.execute(dup_settlements.insert().values(**values))
+        for a, b in pairs:
+            exists = self.session.execute(
+                sa.select(dup_settled_pairs.c.a_id).where(dup_settled_pairs.c.a_id == a, dup_settled_pairs.c.b_id == b)
+            ).first()
+            row = {"outcome": values["outcome"], "settlement_id": values["settlement_id"]}
+            if exists:
+                self.session.execute(
+                    dup_settled_pairs.update()
+                    .where(dup_settled_pairs.c.a_id == a, dup_settled_pairs.c.b_id == b)
+                    .values(**row)
+                )
+            else:
+                self.session.execute(dup_settled_pairs.insert().values(a_id=a, b_id=b, **row))
+
+    def settlement(self, settlement_id: str) -> dict[str, Any] | None:
+        r = self.session.execute(
+            sa.select(dup_settlements).where(dup_settlements.c.settlement_id == settlement_id)
+        ).first()
+        return _row(r) if r else None
+
+
+def pending_checks(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(
+            dup_signals.c.application_id,
+            dup_signals.c.call_id,
+            dup_signals.c.status,
+            dup_signals.c.signals,
+            dup_signals.c.version,
+        )
+        .where(dup_signals.c.checked_version < dup_signals.c.version)
+        .order_by(dup_signals.c.updated_at)
+        .limit(limit)
+    ).all()
+    return [_row(r) for r in rows]
+
+
+def all_active_signals(conn: sa.Connection, chunk: int = 1000) -> Iterator[dict[str, Any]]:
+    last = ""
+    while True:
+        rows = conn.execute(
+            sa.select(dup_signals.c.application_id, dup_signals.c.call_id, dup_signals.c.signals)
+            .where(dup_signals.c.application_id > last, dup_signals.c.status == "active")
+            .order_by(dup_signals.c.application_id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            yield _row(r)
+        last = rows[-1].application_id

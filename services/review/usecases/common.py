@@ -1,0 +1,88 @@
+"""What every review use case needs: the clock, the call's rules, projects, and the audit log."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gongyi.db import UnitOfWork
+from gongyi.errors import Forbidden, NotFound
+from gongyi.http.auth import Principal
+from services.review.domain.call_rules import CallRules, call_rules
+from services.review.storage.tables import audit_log, calls, projects
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe copy (datetimes as ISO strings) for JSON columns and the audit log."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+@lru_cache(maxsize=64)
+def _rules(document_json: str, version: int) -> CallRules:
+    return call_rules(json.loads(document_json), version)
+
+
+def findable(key: str, limit: int = 64) -> bool:
+    """Keys that cannot exist (too long, NUL) are answered 404 without asking the database."""
+    return 0 < len(key) <= limit and "\x00" not in key
+
+
+def current_call(session: Session, call_id: str) -> tuple[dict[str, Any], CallRules]:
+    row = None if not findable(call_id) else session.execute(
+        sa.select(calls.c.version, calls.c.document).where(calls.c.call_id == call_id)
+        .order_by(calls.c.version.desc()).limit(1)
+    ).first()
+    if row is None:
+        raise NotFound("call_not_found", "评审服务尚未收到该征集活动的规则", f"Review knows no call {call_id!r}",
+                       {"call_id": call_id})
+    return row.document, _rules(json.dumps(row.document, sort_keys=True), row.version)
+
+
+def project_or_404(session: Session, application_id: str) -> dict[str, Any]:
+    row = None if not findable(application_id, 36) else session.execute(
+        sa.select(projects).where(projects.c.application_id == application_id)).first()
+    if row is None:
+        raise NotFound("project_not_found", "项目不存在", f"No project {application_id!r}",
+                       {"application_id": application_id})
+    return dict(row._mapping)
+
+
+def application_view(project: dict[str, Any]) -> dict[str, Any]:
+    """The form as the domain reads it: the form plus what the unit added on forwarding."""
+    forwarded = project.get("forwarded_at")
+    return {
+        **(project.get("form") or {}),
+        "unit_code": project.get("unit_code"),
+        "unit_opinion": project.get("unit_opinion"),
+        "forwarded_at": forwarded.isoformat() if isinstance(forwarded, datetime) else forwarded,
+    }
+
+
+def expert_id_of(principal: Principal) -> str:
+    if not principal.expert:
+        raise Forbidden("expert_scope_missing", "登录凭证未包含专家编号", "The token carries no expert id")
+    return principal.expert
+
+
+def may_see_personal_data(principal: Principal) -> bool:
+    """Staff whose token carries ``pii: true`` may see contacts; nobody else does."""
+    return principal.role == "staff" and principal.claims.get("pii") is True
+
+
+def audit(uow: UnitOfWork, principal: Principal, action: str, entity: str, entity_id: str,
+          before: Any = None, after: Any = None, reason: str | None = None) -> None:
+    """Who did what to which record, when, and the record before and after (same transaction)."""
+    uow.session.execute(audit_log.insert().values(
+        at=now(), actor=principal.sub, role=principal.role, action=action, entity=entity, entity_id=entity_id,
+        before=plain(before) if before is not None else None, after=plain(after) if after is not None else None,
+        reason=reason,
+    ))
