@@ -175,6 +175,9 @@ fi
 log "migrate all ok (and idempotent: running it again)"
 "${PODMAN[@]}" run --rm "${RUN_ARGS[@]}" "$IMAGE" migrate all >>"$CACHE/migrate.log" 2>&1 \
   || die "second gongyi migrate all failed"
+"${PODMAN[@]}" run --rm "${RUN_ARGS[@]}" "$IMAGE" call load /app/calls/2024-national.yaml /app/calls/2018-henan.yaml \
+  >>"$CACHE/migrate.log" 2>&1 || die "gongyi call load failed"
+log "both shipped calls loaded"
 
 # --------------------------------------------------------------- services
 declare -A PORT
@@ -198,7 +201,7 @@ done
 if [[ "${SMOKE_FLOW:-1}" == 1 ]]; then
   if [[ -x "$ROOT/scripts/smoke_flow.py" || -f "$ROOT/scripts/smoke_flow.py" ]]; then
     "$PY" "$ROOT/scripts/smoke_flow.py" --intake "http://127.0.0.1:${PORT[intake]}" \
-      --jwt-secret image-smoke-jwt-secret-0123456789abcdef || die "application flow failed"
+      --review "http://127.0.0.1:${PORT[review]}" --jwt-secret image-smoke-jwt-secret-0123456789abcdef || die "application flow failed"
     log "application submitted through the containers"
   else
     log "no scripts/smoke_flow.py yet: stopped at readiness, no application submitted"
