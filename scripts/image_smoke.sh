@@ -200,7 +200,8 @@ done
 
 if [[ "${SMOKE_FLOW:-1}" == 1 ]]; then
   if [[ -x "$ROOT/scripts/smoke_flow.py" || -f "$ROOT/scripts/smoke_flow.py" ]]; then
-    "$PY" "$ROOT/scripts/smoke_flow.py" --intake "http://127.0.0.1:${PORT[intake]}" \
+    GONGYI_JWT_ISSUER=http://localhost GONGYI_JWT_AUDIENCE=gongyi \
+      "$PY" "$ROOT/scripts/smoke_flow.py" --intake "http://127.0.0.1:${PORT[intake]}" \
       --review "http://127.0.0.1:${PORT[review]}" --jwt-secret image-smoke-jwt-secret-0123456789abcdef || die "application flow failed"
     log "application submitted through the containers"
   else

@@ -29,10 +29,12 @@ from pydantic import (
 )
 
 from gongyi.errors import InvalidInput, Issue
+from gongyi.events.envelope import CONTRACTS_ROOT
 
 from .issue_paths import format_path, validation_issues
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "contracts" / "calls" / "call.schema.json"
+# the repo keeps contracts at its top level; an installed image points GONGYI_CONTRACTS_DIR at them
+SCHEMA_PATH = CONTRACTS_ROOT / "calls" / "call.schema.json"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
