@@ -8,10 +8,11 @@ plain JSON. Real Elasticsearch 8 accepts both, so this is safe in production.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from elastic_transport import Urllib3HttpNode
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 _COMPAT = "compatible-with"
 
@@ -32,3 +33,44 @@ def make_search_client(url: str, **kwargs: Any) -> Elasticsearch:
     kwargs.setdefault("max_retries", 1)
     kwargs.setdefault("retry_on_timeout", False)
     return Elasticsearch(url, node_class=PlainJsonNode, **kwargs)
+
+
+def rebuild_behind_alias(
+    client: Elasticsearch,
+    alias: str,
+    new_index: str,
+    mappings: dict[str, Any],
+    settings: dict[str, Any],
+    docs: Iterable[dict[str, Any]],
+    write: Callable[[list[dict[str, Any]], str], Any],
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> list[str]:
+    """Fill ``new_index`` from ``docs`` (refresh off while loading), then point ``alias`` at it in one
+    atomic alias update and delete the old indices: searches never see a half-built index.
+    Returns the indices the alias pointed at before."""
+    client.indices.create(index=new_index, mappings=mappings, settings={**settings, "refresh_interval": "-1"})
+    batch: list[dict[str, Any]] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= batch_size:
+            write(batch, new_index)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        write(batch, new_index)
+        if progress:
+            progress(len(batch))
+    client.indices.put_settings(index=new_index, settings={"refresh_interval": settings.get("refresh_interval", "1s")})
+    client.indices.refresh(index=new_index)
+    try:
+        old = sorted(client.indices.get_alias(name=alias).keys())
+    except NotFoundError:
+        old = []
+    actions: list[dict[str, Any]] = [{"add": {"index": new_index, "alias": alias, "is_write_index": True}}]
+    actions += [{"remove": {"index": o, "alias": alias}} for o in old]
+    client.indices.update_aliases(actions=actions)
+    for o in old:
+        client.indices.delete(index=o, ignore_unavailable=True)
+    return old

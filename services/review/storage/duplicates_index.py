@@ -19,6 +19,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from gongyi.search import rebuild_behind_alias
 from services.review.domain.duplicates.index import DEFAULT_LIMIT, DEFAULT_MAX_DF, FIELD_BOOST, MIN_SCORE
 
 MAPPING_VERSION = 2
@@ -146,26 +147,7 @@ class DuplicateIndex:
     ) -> str:
         """Write every document into a new index, then swap the alias in one step."""
         new = self.physical_name(int(time.time() * 1000))
-        self.client.indices.create(index=new, mappings=MAPPING, settings={**SETTINGS, "refresh_interval": "-1"})
-        batch: list[dict[str, Any]] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= 1000:
-                self.write(batch, index=new)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            self.write(batch, index=new)
-            if progress:
-                progress(len(batch))
-        self.client.indices.put_settings(index=new, settings={"refresh_interval": SETTINGS["refresh_interval"]})
-        self.client.indices.refresh(index=new)
-        old = self.current_indices()
-        actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.alias, "is_write_index": True}}]
-        actions += [{"remove": {"index": o, "alias": self.alias}} for o in old]
-        self.client.indices.update_aliases(actions=actions)
-        for o in old:
-            self.client.indices.delete(index=o, ignore_unavailable=True)
+        rebuild_behind_alias(self.client, self.alias, new, MAPPING, SETTINGS, docs,
+                             lambda batch, index: self.write(batch, index=index), 1000, progress)
         self._stop_keys_at = 0.0
         return new

@@ -13,6 +13,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError, helpers
 
+from gongyi.search import rebuild_behind_alias
+
 MAPPING_VERSION = 1
 _TEXT = {"type": "text", "analyzer": "cjk"}
 _TEXT_KW = {"type": "text", "analyzer": "cjk", "fields": {"raw": {"type": "keyword", "ignore_above": 256}}}
@@ -95,25 +97,6 @@ class ProjectIndex:
     def rebuild(self, docs: Iterable[dict[str, Any]], total: int, progress: Callable[[int], None] | None = None) -> str:
         """Write every document into a new index, then swap the alias in one step."""
         new = self.physical_name(int(time.time() * 1000))
-        self.client.indices.create(index=new, mappings=MAPPING, settings={**SETTINGS, "refresh_interval": "-1"})
-        batch: list[dict[str, Any]] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= 500:
-                self.bulk_upsert(batch, index=new)
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
-            self.bulk_upsert(batch, index=new)
-            if progress:
-                progress(len(batch))
-        self.client.indices.put_settings(index=new, settings={"refresh_interval": SETTINGS["refresh_interval"]})
-        self.client.indices.refresh(index=new)
-        old = self.current_indices()
-        actions: list[dict[str, Any]] = [{"add": {"index": new, "alias": self.alias, "is_write_index": True}}]
-        actions += [{"remove": {"index": o, "alias": self.alias}} for o in old]
-        self.client.indices.update_aliases(actions=actions)
-        for o in old:
-            self.client.indices.delete(index=o, ignore_unavailable=True)
+        rebuild_behind_alias(self.client, self.alias, new, MAPPING, SETTINGS, docs,
+                             lambda batch, index: self.bulk_upsert(batch, index=index), 500, progress)
         return new
