@@ -26,6 +26,14 @@ MGMT = "http://127.0.0.1:15672"
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-secret-" + "b" * 40
 SERVICES = ("intake", "media", "review", "publish")
+# pid of each service process the current environment() started (for CPU and memory readings)
+SERVICE_PIDS: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -91,11 +99,18 @@ def environment(services: tuple[str, ...] = ("intake", "review")):
         gongyi = [sys.executable, "-m", "gongyi.cli"]
         subprocess.run([*gongyi, "migrate", "all"], env=env, check=True, capture_output=True)
         subprocess.run([*gongyi, "broker", "setup"], env=env, check=True, capture_output=True)
+        if "media" in services:  # media is ready only once its buckets exist (a one-shot job in a cluster)
+            from gongyi.config import load_settings
+            from gongyi.objectstore import ensure_buckets, make_object_client
+
+            settings = load_settings(env)
+            ensure_buckets(make_object_client(settings), settings.s3_quarantine_bucket, settings.s3_evidence_bucket)
         urls = {}
         for service in services:
             port = free_port()
             procs.append(subprocess.Popen([*gongyi, "serve", service], env={**env, "GONGYI_HTTP_PORT": str(port)},
                                           cwd=REPO, stdout=subprocess.DEVNULL))
+            SERVICE_PIDS[service] = procs[-1].pid
             urls[service] = f"http://127.0.0.1:{port}"
         for service, url in urls.items():
             deadline = time.monotonic() + 60
@@ -110,6 +125,7 @@ def environment(services: tuple[str, ...] = ("intake", "review")):
                 time.sleep(0.2)
         yield env, urls
     finally:
+        SERVICE_PIDS.clear()
         for proc in procs:
             proc.terminate()
         for proc in procs:

@@ -42,6 +42,11 @@ class Database(DependencyProvider):
         self._thread = None
         self._topology_declared = False
         self._open: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # The topology names every service's subscriber queues, so it imports all four services:
+        # do that here, before the service reports ready, not in the relay under the first load.
+        from gongyi.registry import service_classes
+
+        service_classes()
 
     def start(self) -> None:
         self._running = True

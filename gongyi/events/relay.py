@@ -9,8 +9,10 @@ consumers absorb through their inbox.
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
@@ -28,14 +30,18 @@ def event_exchange(service: str) -> Exchange:
 
 
 class OutboxRelay:
-    def __init__(self, engine: sa.Engine, service: str, amqp_uri: str, batch: int = 200) -> None:
+    def __init__(
+        self, engine: sa.Engine, service: str, amqp_uri: str, batch: int = 200, confirm_timeout: float = 30.0
+    ) -> None:
         self.engine = engine
+        self.confirm_timeout = confirm_timeout
         self.service = service
         self.amqp_uri = amqp_uri
         self.batch = batch
         self.exchange = event_exchange(service)
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: _Confirms | None = None
         self._lock_conn: sa.Connection | None = None
 
     # -- leadership: only one relay per service database sends at a time
@@ -51,12 +57,12 @@ class OutboxRelay:
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
-            transport_options = {"confirm_publish": True}
-            if self.amqp_uri.startswith("memory"):
-                transport_options = {}
-            self._connection = Connection(self.amqp_uri, transport_options=transport_options, heartbeat=0)
+            # Confirms are asked for once per batch, not per message (py-amqp's ``confirm_publish``
+            # waits for each ack in turn, which caps a relay at one broker round trip per event).
+            self._connection = Connection(self.amqp_uri, heartbeat=0)
             self._connection.ensure_connection(max_retries=1)
             channel = self._connection.channel()
+            self._confirms = _Confirms(channel) if hasattr(channel, "confirm_select") else None
             self._producer = Producer(channel, exchange=self.exchange)
             self.exchange(channel).declare()
         return self._producer
@@ -71,6 +77,7 @@ class OutboxRelay:
                 pass
         self._connection = None
         self._producer = None
+        self._confirms = None
 
     def close(self) -> None:
         self.reset()
@@ -91,7 +98,8 @@ class OutboxRelay:
             OUTBOX_BACKLOG.labels(self.service).set(0)
             return 0
         producer = self._ensure_producer()
-        sent: list[int] = []
+        confirms = self._confirms
+        published: list[tuple[int, int, str]] = []  # (row id, delivery tag, type)
         try:
             for row in rows:
                 producer.publish(
@@ -104,11 +112,16 @@ class OutboxRelay:
                     headers={"ce-type": row.type},
                     retry=False,
                 )
-                sent.append(row.id)
-                EVENTS_PUBLISHED.labels(self.service, row.type).inc()
+                published.append((row.id, confirms.next_tag() if confirms else 0, row.type))
+            if confirms is not None and published:
+                confirms.wait_through(published[-1][1], self.confirm_timeout)
         finally:
+            # only a prefix the broker confirmed counts as sent: the rest goes again, in order
+            sent = published if confirms is None else _confirmed_prefix(published, confirms)
             if sent:
-                self._mark_sent(sent)
+                self._mark_sent([r[0] for r in sent])
+                for _, _, type_ in sent:
+                    EVENTS_PUBLISHED.labels(self.service, type_).inc()
         return len(sent)
 
     def _mark_sent(self, ids: list[int]) -> None:
@@ -124,3 +137,59 @@ class OutboxRelay:
                     .where(outbox_t.c.id == first)
                     .values(attempts=outbox_t.c.attempts + 1, last_error=str(error)[:2000])
                 )
+
+
+class _Confirms:
+    """Publisher confirms for a whole batch on one py-amqp channel: publish everything, then wait
+    once until the broker has acked through the last delivery tag. A nack or a timeout raises."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self._tag = 0
+        self._through = 0  # every tag <= this is acked
+        self._single: set[int] = set()
+        self._nacked: int | None = None
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        channel.confirm_select()
+
+    def next_tag(self) -> int:
+        self._tag += 1
+        return self._tag
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        if multiple:
+            self._through = max(self._through, tag)
+        else:
+            self._single.add(tag)
+        while self._through + 1 in self._single:
+            self._through += 1
+            self._single.discard(self._through)
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        first = self._through + 1 if multiple else tag
+        self._nacked = first if self._nacked is None else min(self._nacked, first)
+
+    def confirmed(self, tag: int) -> bool:
+        return tag <= self._through and (self._nacked is None or tag < self._nacked)
+
+    def wait_through(self, tag: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._through < tag:
+            if self._nacked is not None:
+                raise RuntimeError(f"broker refused event (delivery tag {self._nacked})")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no publisher confirm for delivery tag {tag} within {timeout:.0f} s")
+            self.channel.connection.drain_events(timeout=remaining)
+        if self._nacked is not None and self._nacked <= tag:
+            raise RuntimeError(f"broker refused event (delivery tag {self._nacked})")
+
+
+def _confirmed_prefix(published: list[tuple[int, int, str]], confirms: _Confirms) -> list[tuple[int, int, str]]:
+    out = []
+    for item in published:
+        if not confirms.confirmed(item[1]):
+            break
+        out.append(item)
+    return out

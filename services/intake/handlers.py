@@ -7,12 +7,10 @@ them against a database alone.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import IO, Any
 
 from openpyxl.utils.exceptions import InvalidFileException
@@ -48,19 +46,23 @@ from services.intake.storage.repository import (
 EvidenceSummary = Callable[[list[str]], dict[str, dict[str, Any]]]
 
 
-@lru_cache(maxsize=64)
-def _parsed(document_json: str) -> CallDocument:
-    # keyed by content: the same (call, version) may differ between databases (tests, replicas)
-    return parse_call(json.loads(document_json))
+# Parsed call documents by (call, version, loaded_at): a stored version never changes, and
+# loaded_at tells apart two databases holding the same (call, version) (tests, replicas).
+_CALL_CACHE: dict[tuple[str, int, datetime], CallDocument] = {}
+_CALL_CACHE_SIZE = 64
 
 
 def call_document(uow: UnitOfWork, call_id: str, version: int | None = None) -> tuple[int, CallDocument]:
     repo = CallRepository(uow.session)
-    if version is None:
-        version, doc = repo.current(call_id)
-    else:
-        doc = repo.version(call_id, version)
-    return version, _parsed(json.dumps(doc, sort_keys=True, default=str))
+    version, loaded_at = repo.stamp(call_id, version)
+    key = (call_id, version, loaded_at)
+    parsed = _CALL_CACHE.get(key)
+    if parsed is None:
+        parsed = parse_call(repo.version(call_id, version))
+        if len(_CALL_CACHE) >= _CALL_CACHE_SIZE:
+            _CALL_CACHE.pop(next(iter(_CALL_CACHE)))
+        _CALL_CACHE[key] = parsed
+    return version, parsed
 
 
 # -- calls
@@ -128,8 +130,16 @@ def _raise_issues(issues: list[Issue]) -> None:
 
 
 def create_application(
-    uow: UnitOfWork, principal: Principal, call_id: str, form_data: dict[str, Any], now: datetime | None = None
+    uow: UnitOfWork,
+    principal: Principal,
+    call_id: str,
+    form_data: dict[str, Any],
+    now: datetime | None = None,
+    submit: bool = False,
+    evidence_summary: EvidenceSummary | None = None,
 ) -> Application:
+    """A new draft; with ``submit`` also submitted in the same transaction (all the submission
+    rules apply, and a refusal leaves nothing behind)."""
     now = now or datetime.now(UTC)
     version, call = call_document(uow, call_id)
     _raise_issues(check_window(call, now))
@@ -144,8 +154,14 @@ def create_application(
         unit_code=form.unit_code,
         form=form.model_dump(mode="json", exclude_none=True),
     )
-    ApplicationRepository(uow.session).add(app, _name_key(app))
-    uow.commit()
+    repo = ApplicationRepository(uow.session)
+    if submit:
+        app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary)
+    repo.add(app, _name_key(app))
+    if submit:
+        _transition(uow, repo, app, "submit", principal, now)
+    else:
+        uow.commit()
     return app
 
 
@@ -283,15 +299,22 @@ def unit_decision(
 
 
 def forward_batch(
-    uow: UnitOfWork, principal: Principal, application_ids: list[str], key: str, now: datetime | None = None
+    uow: UnitOfWork,
+    principal: Principal,
+    application_ids: list[str],
+    key: str,
+    now: datetime | None = None,
+    endorse_opinion: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Forward endorsed applications together: all or none, with a result per item.
 
+    With ``endorse_opinion`` the unit endorses every submitted application of the batch with that
+    opinion first (each sends its own endorsed event), as a unit reviewing a list does.
     The same idempotency key returns the first result and forwards nothing again.
     """
     now = now or datetime.now(UTC)
     batches = BatchRepository(uow.session)
-    request_hash = batches.request_hash(application_ids)
+    request_hash = batches.request_hash(application_ids, endorse_opinion)
     previous = batches.find(principal.unit, key)
     if previous is not None:
         if previous["request_hash"] != request_hash:
@@ -304,12 +327,15 @@ def forward_batch(
         return 200, {**previous["result"], "replayed": True}
     repo = ApplicationRepository(uow.session)
     batch_id = str(uuid.uuid4())
-    items, failed, apps = [], False, []
+    items, failed, apps, endorsed = [], False, [], []
     in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
     for app_id in dict.fromkeys(application_ids):
         try:
             app = repo.get(app_id, for_update=True)
             ensure_visible(principal, app)
+            if endorse_opinion is not None and app.state == State.SUBMITTED:
+                app.move("endorse", principal.role, now, opinion=endorse_opinion)
+                endorsed.append(application_data(app, "endorse"))
             # the window and quota in force now (a changed window is a new version of the rules,
             # which the application's own version predates)
             _, current = call_document(uow, app.call_id)
@@ -341,6 +367,8 @@ def forward_batch(
             "Some applications cannot be forwarded; nothing in this batch was forwarded",
             {"items": items},
         )
+    for data in endorsed:
+        uow.emit(BY_ACTION["endorse"], f"application/{data['application_id']}", data)
     for app in apps:
         repo.save(app, _name_key(app))
         uow.emit(BY_ACTION["forward"], subject(app), application_data(app, "forward"))

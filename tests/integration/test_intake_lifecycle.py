@@ -313,3 +313,63 @@ def test_the_2018_henan_call_runs_with_its_own_units_and_themes(settings, intake
     forwarded = [e for e in _events(settings, app_id) if e["type"] == "application.forwarded.v1"][0]
     assert forwarded["data"]["call_id"] == "2018-henan"
     assert forwarded["data"]["form"]["category"] == "poverty_alleviation"
+
+
+def _count_drafts_named(client: Client, name: str) -> int:
+    listing = client.get("/api/intake/applications").json()
+    items = listing["items"] if isinstance(listing, dict) else listing
+    return sum(1 for a in items if a.get("project_name") == name or (a.get("form") or {}).get("project_name") == name)
+
+
+def test_create_and_submit_in_one_step(who, settings):
+    applicant = who["applicant"]
+    form = sample_form()
+    resp = applicant.post("/api/intake/applications", json={"call_id": CALL, "form": form, "submit": True})
+    assert resp.status_code == 201 and resp.json()["state"] == "submitted", resp.text
+    assert [e["type"] for e in _events(settings, resp.json()["id"])] == ["application.submitted.v1"]
+    # a form that breaks a submission rule is refused whole: no draft is left behind
+    name = f"不完整的申报{uuid.uuid4().hex[:6]}"
+    bad = {**sample_form(name), "summary": ""}
+    refused = applicant.post("/api/intake/applications", json={"call_id": CALL, "form": bad, "submit": True})
+    assert any(i["path"] == "summary" for i in _err(refused, 422, "invalid_input")["details"]["issues"])
+    assert _count_drafts_named(applicant, name) == 0
+    # the same form without submit is a draft, as before
+    draft = applicant.post("/api/intake/applications", json={"call_id": CALL, "form": bad})
+    assert draft.status_code == 201 and draft.json()["state"] == "draft"
+    assert _count_drafts_named(applicant, name) == 1
+    # "each project once" holds for the one-step path too
+    clash = applicant.post("/api/intake/applications",
+                           json={"call_id": CALL, "form": sample_form(form["project_name"]), "submit": True})
+    _err(clash, 409, "duplicate_application")
+
+
+def test_batch_endorses_and_forwards_together(who, settings):
+    unit = who["unit"]
+    submitted, endorsed = [_submitted(who) for _ in range(2)], _endorsed(who)
+    ids, key = [*submitted, endorsed], uuid.uuid4().hex
+    body = {"application_ids": ids, "idempotency_key": key, "endorse_opinion": "经审核，同意推荐"}
+    resp = unit.post("/api/intake/batches", json=body)
+    assert resp.status_code == 201 and {i["status"] for i in resp.json()["items"]} == {"forwarded"}, resp.text
+    for app_id in submitted:
+        app = unit.get(f"/api/intake/applications/{app_id}").json()
+        assert app["state"] == "forwarded"
+        assert [e["type"] for e in _events(settings, app_id)] == [
+            "application.submitted.v1", "application.endorsed.v1", "application.forwarded.v1"]
+        assert _events(settings, app_id)[1]["data"]["state"] == "endorsed"
+    # the already-endorsed one is forwarded without a second endorsement
+    assert [e["type"] for e in _events(settings, endorsed)][-2:] == ["application.endorsed.v1",
+                                                                      "application.forwarded.v1"]
+    replay = unit.post("/api/intake/batches", json=body)
+    assert replay.status_code == 200 and replay.json()["replayed"] is True
+    # the same key with another opinion is another request
+    _err(unit.post("/api/intake/batches", json={**body, "endorse_opinion": "同意"}), 409, "idempotency_key_reused")
+    # a draft cannot be endorsed this way: the batch is refused whole and nothing changes
+    draft, ready = _draft(who["applicant"]), _submitted(who)
+    refused = unit.post("/api/intake/batches", json={"application_ids": [ready, draft], "idempotency_key":
+                                                     uuid.uuid4().hex, "endorse_opinion": "同意推荐"})
+    items = {i["application_id"]: i for i in _err(refused, 409, "batch_refused")["details"]["items"]}
+    assert items[draft]["error"]["code"] == "application_not_found"  # a unit never sees drafts
+    assert unit.get(f"/api/intake/applications/{ready}").json()["state"] == "submitted"
+    assert [e["type"] for e in _events(settings, ready)] == ["application.submitted.v1"]
+    _err(unit.post("/api/intake/batches", json={"application_ids": [ready], "idempotency_key": uuid.uuid4().hex,
+                                                 "endorse_opinion": ""}), 422, "invalid_input")

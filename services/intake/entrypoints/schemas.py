@@ -37,6 +37,11 @@ class ApplicationCreateIn(_In):
     form: dict[str, Any] = Field(
         default_factory=dict, description="The recommendation form (推荐表), may be incomplete while a draft"
     )
+    submit: bool = Field(
+        default=False,
+        description="Also submit to the recommending unit in the same step (创建并提交): the form must then pass "
+        "every submission rule, or nothing is created",
+    )
 
 
 class FormIn(_In):
@@ -121,6 +126,13 @@ class ApplicationList(BaseModel):
 class BatchIn(_In):
     application_ids: list[str] = Field(min_length=1, max_length=1000)
     idempotency_key: str = Field(min_length=8, max_length=120)
+    endorse_opinion: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Endorse every submitted application of the batch with this opinion, then forward them "
+        "all (批量审核并推荐); without it every application must already be endorsed",
+    )
 
 
 class BatchOut(BaseModel):

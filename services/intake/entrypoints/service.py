@@ -135,16 +135,27 @@ class IntakeService(platform_routes(api)):
     @api.route(
         "POST",
         "/applications",
-        summary="Create a draft application / 新建申报草稿",
+        summary="Create a draft application, or create and submit it / 新建申报草稿（或创建并提交）",
         roles=("applicant",),
         body=ApplicationCreateIn,
         response=ApplicationOut,
         status=201,
-        errors=[(404, "call_not_found", "no such call"), (422, "call_closed", "the window is closed")],
+        errors=[
+            (404, "call_not_found", "no such call"),
+            (422, "call_closed", "the window is closed"),
+            (409, "duplicate_application", "with submit: same organisation and project name"),
+            (422, "invalid_input", "the form breaks a rule (with submit: every submission rule)"),
+            EVIDENCE_DOWN,
+        ],
     )
     def create_application(self, principal: Principal, body: ApplicationCreateIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.create_application(uow, principal, body.call_id, body.form))
+            summary = media_evidence_summary(self.media) if body.submit else None
+            return _out(
+                handlers.create_application(
+                    uow, principal, body.call_id, body.form, submit=body.submit, evidence_summary=summary
+                )
+            )
 
     @api.route(
         "GET",
@@ -308,7 +319,9 @@ class IntakeService(platform_routes(api)):
     )
     def forward_batch(self, principal: Principal, body: BatchIn) -> tuple[int, dict]:
         with self.db as uow:
-            return handlers.forward_batch(uow, principal, body.application_ids, body.idempotency_key)
+            return handlers.forward_batch(
+                uow, principal, body.application_ids, body.idempotency_key, endorse_opinion=body.endorse_opinion
+            )
 
     # -- bulk entry
     @api.route(

@@ -39,6 +39,22 @@ class CallRepository:
             raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
         return row.version, row.document
 
+    def stamp(self, call_id: str, version: int | None = None) -> tuple[int, datetime]:
+        """(version, loaded_at) of the current or the given version, without its document: a
+        version never changes once stored, so callers cache the parsed document by this stamp."""
+        query = sa.select(call_versions.c.version, call_versions.c.loaded_at).where(call_versions.c.call_id == call_id)
+        if version is None:
+            query = query.join(
+                calls,
+                sa.and_(calls.c.id == call_versions.c.call_id, calls.c.current_version == call_versions.c.version),
+            )
+        else:
+            query = query.where(call_versions.c.version == version)
+        row = self.session.execute(query).first()
+        if row is None:
+            raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
+        return row.version, row.loaded_at
+
     def version(self, call_id: str, version: int) -> dict[str, Any]:
         doc = self.session.execute(
             sa.select(call_versions.c.document).where(
@@ -362,8 +378,11 @@ class BatchRepository:
         self.session = session
 
     @staticmethod
-    def request_hash(application_ids: list[str]) -> str:
-        return hashlib.sha256(json.dumps(sorted(application_ids)).encode()).hexdigest()
+    def request_hash(application_ids: list[str], endorse_opinion: str | None = None) -> str:
+        request: Any = sorted(application_ids)
+        if endorse_opinion is not None:  # kept out when absent: earlier batches keep their hash
+            request = {"ids": request, "endorse_opinion": endorse_opinion}
+        return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()
 
     def find(self, unit_code: str, key: str) -> dict[str, Any] | None:
         row = self.session.execute(
