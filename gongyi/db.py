@@ -66,6 +66,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
 _meta = sa.MetaData()
 outbox_t, inbox_t = add_messaging_tables(_meta)
+_INSERT_OUTBOX = outbox_t.insert()  # one statement, compiled once: parameters vary per event
 
 
 class UnitOfWork:
@@ -113,13 +114,9 @@ class UnitOfWork:
         )
         validate_event(event)
         self.session.execute(
-            outbox_t.insert().values(
-                event_id=event["id"],
-                type=type,
-                subject=subject,
-                body=encode(event),
-                created_at=datetime.now(UTC),
-            )
+            _INSERT_OUTBOX,
+            {"event_id": event["id"], "type": type, "subject": subject, "body": encode(event),
+             "created_at": datetime.now(UTC)},
         )
         self._emitted.append(event)
         return event

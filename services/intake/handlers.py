@@ -156,7 +156,7 @@ def create_application(
     )
     repo = ApplicationRepository(uow.session)
     if submit:
-        app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary)
+        app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary, (version, call))
     repo.add(app, _name_key(app))
     if submit:
         _transition(uow, repo, app, "submit", principal, now)
@@ -210,11 +210,13 @@ def _checked_for_submission(
     app: Application,
     now: datetime,
     evidence_summary: EvidenceSummary | None,
+    current: tuple[int, CallDocument] | None = None,
 ) -> int:
-    """Check ``app`` for submission against its call's current rules; the version it passed."""
+    """Check ``app`` for submission against its call's current rules; the version it passed.
+    ``current`` is that (version, call) when the caller has just read it."""
     # re-check against the call's current rules: the version the application keeps is the one
     # it was accepted under
-    version, call = call_document(uow, app.call_id)
+    version, call = current or call_document(uow, app.call_id)
     form = parse_form(app.form)
     _raise_issues(check_submission(form, call, now, owner_check(evidence_summary, app.applicant_sub)))
     name_key = _name_key(app)
@@ -329,6 +331,8 @@ def forward_batch(
     batch_id = str(uuid.uuid4())
     items, failed, apps, endorsed = [], False, [], []
     in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
+    already: dict[str, int] = {}  # per call: the unit's forwarded applications before this batch
+    calls_now: dict[str, CallDocument] = {}  # per call: the rules in force now
     for app_id in dict.fromkeys(application_ids):
         try:
             app = repo.get(app_id, for_update=True)
@@ -338,7 +342,9 @@ def forward_batch(
                 endorsed.append(application_data(app, "endorse"))
             # the window and quota in force now (a changed window is a new version of the rules,
             # which the application's own version predates)
-            _, current = call_document(uow, app.call_id)
+            if app.call_id not in calls_now:
+                calls_now[app.call_id] = call_document(uow, app.call_id)[1]
+            current = calls_now[app.call_id]
             window = check_window(current, now)
             if window:
                 raise InvalidInput(window)
@@ -346,10 +352,9 @@ def forward_batch(
                 if app.call_id not in in_batch:
                     # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
                     CallRepository(uow.session).lock(app.call_id)
+                    already[app.call_id] = repo.forwarded_count(app.call_id, principal.unit)
                 position = in_batch.get(app.call_id, 0) + 1
-                refusal = quota_refusal(
-                    current.quotas.per_unit, repo.forwarded_count(app.call_id, principal.unit), position
-                )
+                refusal = quota_refusal(current.quotas.per_unit, already[app.call_id], position)
                 if refusal:
                     raise refusal
                 in_batch[app.call_id] = position

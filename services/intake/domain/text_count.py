@@ -8,15 +8,21 @@ character. So layout never costs characters, and pasting from Word gives the sam
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
+
+# for str patterns, \s is exactly str.isspace()
+_WHITESPACE = re.compile(r"\s+")
 
 
 def count_chars(text: str | None) -> int:
     if not text:
         return 0
-    text = unicodedata.normalize("NFC", text)
-    return sum(1 for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    visible = _WHITESPACE.sub("", unicodedata.normalize("NFC", text))
+    if visible.isprintable():  # the usual case: no format (Cf) character can be left
+        return len(visible)
+    return sum(1 for ch in visible if unicodedata.category(ch) != "Cf")
 
 
 def count_total(texts: Mapping[str, str]) -> tuple[int, dict[str, int]]:

@@ -22,6 +22,10 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
+_INSERT_APPLICATION = applications.insert()
+_UPDATE_APPLICATION = applications.update().where(applications.c.id == sa.bindparam("key_id"))
+
+
 class CallRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -184,14 +188,13 @@ class ApplicationRepository:
         )
 
     def add(self, app: Application, name_key: str | None) -> None:
+        # constant statements with parameters: compiled once and cached, not rebuilt per call
         self.session.execute(
-            applications.insert().values(id=app.id, created_at=datetime.now(UTC), **self._values(app, name_key))
+            _INSERT_APPLICATION, {"id": app.id, "created_at": datetime.now(UTC), **self._values(app, name_key)}
         )
 
     def save(self, app: Application, name_key: str | None) -> None:
-        self.session.execute(
-            applications.update().where(applications.c.id == app.id).values(**self._values(app, name_key))
-        )
+        self.session.execute(_UPDATE_APPLICATION, {"key_id": app.id, **self._values(app, name_key)})
 
     def identity_clash(self, call_id: str, credit_code: str, name_key: str, exclude_id: str) -> str | None:
         """An accepted application of the same organisation with the same normalised name."""

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.intake.domain.text_count import count_chars, count_total
 
 
@@ -34,3 +37,11 @@ def test_empty_and_none():
 
 def test_total_over_fields():
     assert count_total({"summary": "一二三", "innovation": "四 五"}) == (5, {"summary": 3, "innovation": 2})
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_fast_count_equals_the_rule_as_written(text):
+    """count_chars takes a regex fast path; it must equal the documented rule char by char."""
+    nfc = unicodedata.normalize("NFC", text)
+    assert count_chars(text) == sum(1 for ch in nfc if not ch.isspace() and unicodedata.category(ch) != "Cf")
