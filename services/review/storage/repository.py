@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.review.storage.tables import projects
+
+
+@cache
+def _upsert_statement(dialect: str) -> Any:
+    """One INSERT .. ON CONFLICT statement (a round trip instead of select-then-write), built once
+    per dialect; a re-forwarded application replaces the copy and bumps its version."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(projects)
+    kept = ("application_id", "version", "indexed_version")
+    return stmt.on_conflict_do_update(
+        index_elements=[projects.c.application_id],
+        set_={**{c.name: stmt.excluded[c.name] for c in projects.c if c.name not in kept},
+              "version": projects.c.version + 1},
+    )
 
 
 class ProjectRepository:
@@ -31,19 +48,10 @@ class ProjectRepository:
             forwarded_at=forwarded_at,
             updated_at=now,
         )
-        current = self.session.execute(
-            sa.select(projects.c.version).where(projects.c.application_id == data["application_id"])
-        ).scalar()
-        if current is None:
-            self.session.execute(
-                projects.insert().values(application_id=data["application_id"], version=1, indexed_version=0, **values)
-            )
-        else:
-            self.session.execute(
-                projects.update()
-                .where(projects.c.application_id == data["application_id"])
-                .values(version=current + 1, **values)
-            )
+        self.session.execute(
+            _upsert_statement(self.session.get_bind().dialect.name),
+            {"application_id": data["application_id"], "version": 1, "indexed_version": 0, **values},
+        )
 
     def set_status(self, application_id: str, status: str) -> bool:
         result = self.session.execute(
