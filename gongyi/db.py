@@ -59,7 +59,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         return engine
     _patch_psycopg_for_eventlet()
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
+        # as many kept connections as nameko workers (GONGYI max_workers 20): an overflow connection
+        # is closed when returned, so a smaller pool opens a new PostgreSQL backend under every burst
+        kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 10)
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
