@@ -67,8 +67,10 @@ def write_result(name: str, data: dict) -> Path:
 
 
 @contextmanager
-def environment(services: tuple[str, ...] = ("intake", "review")):
-    """Yield (env, urls): environment variables for the services and their base URLs."""
+def environment(services: tuple[str, ...] = ("intake", "review"), extra: dict[str, str] | None = None):
+    """Yield (env, urls): environment variables for the services and their base URLs.
+
+    ``extra`` adds settings (e.g. a raised size limit) on top of the benchmark's own."""
     from gongyi.runner import LocalServers
 
     run = uuid.uuid4().hex[:8]
@@ -95,6 +97,7 @@ def environment(services: tuple[str, ...] = ("intake", "review")):
             "GONGYI_SEARCH_INDEX_PREFIX": f"b{run}",
             **{f"GONGYI_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{n}"
                for s, n in dbs.items()},
+            **(extra or {}),
         })
         gongyi = [sys.executable, "-m", "gongyi.cli"]
         subprocess.run([*gongyi, "migrate", "all"], env=env, check=True, capture_output=True)

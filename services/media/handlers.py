@@ -2,9 +2,10 @@
 stores, emits events.
 
 Uploads are spooled to a temp file with bounded memory, inspected, and only then written to
-object storage: first the quarantine bucket, then (copied) the evidence bucket under the
-content hash. A refused upload leaves nothing in either bucket nor an evidence row; only its
-``evidence.rejected.v1`` event (in the outbox) records that it happened.
+the evidence bucket under the content hash. Presigned uploads land in the quarantine bucket
+first (the client puts them there unchecked) and are copied over once checked. A refused
+upload leaves nothing in either bucket nor an evidence row; only its ``evidence.rejected.v1``
+event (in the outbox) records that it happened.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound, Unavailable
 from services.media.config import MediaConfig
 from services.media.domain.access import Viewer, can_delete, can_read
-from services.media.domain.fingerprints import evidence_object_key, safe_display_name
+from services.media.domain.fingerprints import safe_display_name
 from services.media.domain.limits import Readable
 from services.media.domain.links import parse_media_report
 from services.media.domain.policy import inspect_spooled
@@ -75,8 +76,8 @@ def ingest(
     """Spool, check, store and announce one upload; refusals are announced and re-raised.
 
     ``quarantine_key`` names an object already in quarantine (presigned uploads); without it the
-    checked bytes are put into quarantine here. ``before_commit(status, evidence_id)`` lets the
-    caller change its own rows in the same transaction.
+    checked bytes are put straight into the evidence bucket. ``before_commit(status, evidence_id)``
+    lets the caller change its own rows in the same transaction.
     """
     evidence_id = str(uuid.uuid4())
     created, key = False, None
@@ -88,12 +89,10 @@ def ingest(
             )
             fp = inspection.fingerprint
             try:
-                if quarantine_key is None and objects.evidence_exists(fp.sha256):
-                    key = evidence_object_key(fp.sha256)  # the same bytes are stored once
+                if quarantine_key is None:
+                    # checked bytes from the spool: no quarantine hop (its copy doubled the store's work)
+                    key, created = objects.put_checked(spool.path, spool.size, fp.sha256, fp.mime)
                 else:
-                    if quarantine_key is None:
-                        quarantine_key = objects.new_quarantine_key()
-                        objects.put_quarantine(quarantine_key, spool.path, spool.size, fp.mime)
                     key, created = objects.promote(quarantine_key, fp.sha256)
             except DomainError:
                 raise

@@ -31,12 +31,22 @@ class EvidenceObjects:
     def new_quarantine_key(prefix: str = "incoming") -> str:
         return f"{prefix}/{uuid.uuid4().hex}"
 
-    def put_quarantine(self, key: str, path: str, size: int, content_type: str) -> None:
+    def put_checked(self, path: str, size: int, sha256: str, content_type: str) -> tuple[str, bool]:
+        """Store bytes already checked (a local spool file) under their hash; (key, newly stored).
+
+        Straight into the evidence bucket: a put becomes visible only once complete (multipart
+        included), so no unchecked or partial object can appear there, and skipping the quarantine
+        hop saves the object store a full server-side copy of the file.
+        """
+        key = evidence_object_key(sha256)
+        if self.evidence_exists(sha256):
+            return key, False  # the same bytes are stored once
         with open(path, "rb") as handle:
             self.client.put_object(
-                self.quarantine, key, handle, size, content_type=content_type,
+                self.evidence, key, handle, size, content_type=content_type,
                 part_size=PART_SIZE, num_parallel_uploads=PARALLEL,
             )
+        return key, True
 
     def quarantine_size(self, key: str) -> int | None:
         return self._size(self.quarantine, key)
@@ -65,6 +75,8 @@ class EvidenceObjects:
         """Move a checked object into the evidence bucket under its hash; (key, newly stored).
 
         The same content is stored once: if the key exists, the quarantine copy is just dropped.
+        minio's ``copy_object`` turns into a multipart copy (``compose_object``) past S3's 5 GiB
+        CopyObject limit, so raised size limits keep working.
         """
         key = evidence_object_key(sha256)
         created = False
