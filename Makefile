@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/dedupe_quality.py
+	$(BIN)/python bench/upload.py --repeat 3
 
 bench-scale: install
 	./scripts/ensure_services.sh

@@ -2,8 +2,9 @@
 candidate index, record and announce suspicions, settle them (docs/duplicates.md).
 
 Signals are written in the event handlers (SQL only). A background loop (``sync_and_check``)
-writes the candidate keys of new signal versions to the index in bulk, THEN checks each of them,
-so two copies arriving together still meet: whichever is checked second finds the first.
+writes the candidate keys of new signal versions to ``dup_keys`` and the changed postings to the
+index, THEN checks each of them, so two copies arriving together still meet: whichever is
+checked second finds the first.
 """
 
 from __future__ import annotations
@@ -35,8 +36,20 @@ from services.review.domain.duplicates import (
     settle_same_project,
 )
 from services.review.domain.duplicates.intake_form import application_source, evidence_ids, evidence_items
-from services.review.storage.duplicates_index import DuplicateIndex, key_document
-from services.review.storage.duplicates_repository import DuplicateRepository, all_active_signals, pending_checks
+from services.review.storage.duplicates_index import DuplicateIndex, posting_document
+from services.review.storage.duplicates_repository import (
+    DuplicateRepository,
+    all_active_signals,
+    all_holders,
+    clear_dirty,
+    dirty_keys,
+    drop_inactive_keys,
+    holders_of,
+    lock_postings,
+    pending_checks,
+    replace_keys,
+)
+from services.review.storage.duplicates_tables import posting_key
 
 SUSPECTED = "duplicate.suspected.v1"
 SETTLED = "duplicate.settled.v1"
@@ -248,21 +261,57 @@ def _recluster_and_announce(
     return announced
 
 
+def application_keys(signals: dict[str, Any]) -> set[str]:
+    """The ``dup_keys`` rows of one application's stored signals."""
+    keys = candidate_keys(ProjectSignals.from_dict(signals))
+    return {posting_key(kind, v) for kind, values in keys.items() for v in values}
+
+
+FLUSH_KEYS = 5000
+
+
+def flush_postings(engine: sa.Engine, index: DuplicateIndex, chunk: int = FLUSH_KEYS) -> int:
+    """Rewrite the posting of every dirty key from ``dup_keys``; returns how many keys.
+
+    Each chunk is read, written to the engine and cleared under the postings lock (one
+    transaction): if the engine fails, the keys stay dirty and the next pass writes them again."""
+    done = 0
+    while True:
+        with engine.begin() as conn:
+            lock_postings(conn)
+            keys = dirty_keys(conn, chunk)
+            if not keys:
+                return done
+            holders = holders_of(conn, keys)
+            index.write(
+                (posting_document(k, holders[k], index.max_df) for k in keys if k in holders),
+                [k for k in keys if k not in holders],
+            )
+            clear_dirty(conn, keys)
+        done += len(keys)
+
+
+def sync_postings(engine: sa.Engine, index: DuplicateIndex, batch: int = 200) -> list[dict[str, Any]]:
+    """Move the keys of up to ``batch`` pending signal versions into ``dup_keys`` (old keys out,
+    new keys in; a withdrawn application: all out) and write the postings that changed.
+    Returns the pending rows, to be checked next."""
+    with engine.begin() as conn:
+        # Under the lock the pending rows are read and their keys replaced in one step, so a
+        # replica holding an older version of a row cannot write its keys over a newer one's.
+        lock_postings(conn)
+        rows = pending_checks(conn, batch)
+        replace_keys(conn, {
+            r["application_id"]: application_keys(r["signals"]) if r["status"] == "active" else set() for r in rows
+        })
+    flush_postings(engine, index)  # also what an earlier pass left dirty
+    return rows
+
+
 def sync_and_check(
     engine: sa.Engine, index: DuplicateIndex, make_uow: Callable[[], UnitOfWork], batch: int = 200
 ) -> int:
-    """Write pending signal versions to the index in bulk, then check each; returns how many."""
-    with engine.connect() as conn:
-        rows = pending_checks(conn, batch)
-    if not rows:
-        return 0
-    docs = [
-        key_document(r["application_id"], r["call_id"], candidate_keys(ProjectSignals.from_dict(r["signals"])))
-        for r in rows
-        if r["status"] == "active"
-    ]
-    gone = [r["application_id"] for r in rows if r["status"] != "active"]
-    index.write(docs, gone, refresh="wait_for")
+    """Write pending signal versions' postings, then check each; returns how many."""
+    rows = sync_postings(engine, index, batch)
     for r in rows:
         with make_uow() as uow:
             check_application(uow, index, r["application_id"], r["version"])
@@ -270,14 +319,33 @@ def sync_and_check(
     return len(rows)
 
 
-def rebuild_index(engine: sa.Engine, index: DuplicateIndex) -> str:
-    """A new candidate index from SQL, then the alias swap."""
-    with engine.connect() as conn:
-        docs = (
-            key_document(r["application_id"], r["call_id"], candidate_keys(ProjectSignals.from_dict(r["signals"])))
-            for r in all_active_signals(conn)
-        )
-        return index.rebuild(docs)
+def sync_all_keys(conn: sa.Connection) -> None:
+    """``dup_keys`` from the stored signals of every active application (no dirty marks)."""
+    drop_inactive_keys(conn)
+    chunk: dict[str, set[str]] = {}
+    for r in all_active_signals(conn):
+        chunk[r["application_id"]] = application_keys(r["signals"])
+        if len(chunk) >= 1000:
+            replace_keys(conn, chunk, mark_dirty=False)
+            chunk = {}
+    replace_keys(conn, chunk, mark_dirty=False)
+
+
+def rebuild_index(
+    engine: sa.Engine, index: DuplicateIndex, progress: Callable[[int], None] | None = None
+) -> str:
+    """A new posting index from SQL, then the alias swap: ``dup_keys`` is first brought in line
+    with the stored signals (it is empty after migration 0004), then every key's posting is
+    written. Holds the postings lock throughout, so no replica writes postings meanwhile."""
+    with engine.begin() as conn:
+        lock_postings(conn, timeout_s=None)
+        sync_all_keys(conn)
+        # after filling millions of rows: without fresh statistics the planner scans the whole
+        # table for a posting (1.1 s at 100k projects instead of < 1 ms through the primary key)
+        conn.execute(sa.text("ANALYZE dup_keys"))
+        clear_dirty(conn)  # the new index has every key as it is now
+        docs = (posting_document(key, ids, index.max_df) for key, ids in all_holders(conn))
+        return index.rebuild(docs, progress)
 
 
 # -- staff

@@ -1,21 +1,24 @@
-"""The candidate index on osmem-server (Elasticsearch API), filled from review's SQL signals.
+"""The posting index on osmem-server (Elasticsearch API), kept from review's SQL ``dup_keys``.
 
-- it returns the same candidates as ``InMemoryCandidateIndex`` (the engine query of
-  docs/duplicates.md: boosted term clauses, min_score, own id excluded);
-- the detector through the REAL lookup (engine candidates, SQL signals) keeps its quality on
-  the evaluation set;
-- keys held by more than ``max_df`` projects (stop keys, from a terms aggregation) are skipped;
-- a rebuild from SQL swaps the alias.
+- a rebuild fills ``dup_keys`` from the stored signals, writes one posting per key and swaps the alias;
+- a check (one ``mget`` + ``rank_candidates``) returns exactly ``InMemoryCandidateIndex``'s candidates;
+- the detector through the REAL lookup (engine postings, SQL signals) keeps its quality;
+- the sync step moves keys in and out (withdrawn: all out, an empty posting is deleted), keeps
+  stop keys' counts without their ids, and repairs postings after an engine failure;
+- the advisory lock serialises replicas, so concurrent syncs leave every posting equal to SQL.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from itertools import combinations
 
 import pytest
 import sqlalchemy as sa
 from platform_support import REPO
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from gongyi.db import make_engine
@@ -27,13 +30,25 @@ from services.review.domain.duplicates import (
     compute_signals,
     find_suspicions,
 )
-from services.review.duplicates_handlers import make_lookup, rebuild_index
-from services.review.storage.duplicates_index import DuplicateIndex, key_document
-from services.review.storage.duplicates_repository import DuplicateRepository
-from services.review.storage.duplicates_tables import dup_signals
+from services.review.duplicates_handlers import (
+    application_keys,
+    flush_postings,
+    make_lookup,
+    rebuild_index,
+    sync_postings,
+)
+from services.review.storage.duplicates_index import DuplicateIndex
+from services.review.storage.duplicates_repository import DuplicateRepository, holders_of, lock_postings
+from services.review.storage.duplicates_tables import dup_keys, dup_keys_dirty, dup_signals, posting_key
 
 EVAL = json.loads((REPO / "bench" / "data" / "dedupe" / "eval_set.json").read_text(encoding="utf-8"))
 PREFIX = "idxtest-"
+
+
+def _delete_apps(engine: sa.Engine, like: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(dup_keys.delete().where(dup_keys.c.application_id.like(like)))
+        conn.execute(dup_signals.delete().where(dup_signals.c.application_id.like(like)))
 
 
 @pytest.fixture(scope="module")
@@ -56,47 +71,84 @@ def loaded(settings):
     client = make_search_client(settings.search_url)
     index = DuplicateIndex(client, f"{settings.search_index_prefix}-idxtest")
     index.ensure()
+    rebuild_index(engine, index)
     try:
         yield engine, sessions, index, signals
     finally:
         for name in index.current_indices():
             client.indices.delete(index=name, ignore_unavailable=True)
-        with engine.begin() as conn:
-            conn.execute(dup_signals.delete().where(dup_signals.c.application_id.like(PREFIX + "%")))
+        _delete_apps(engine, PREFIX + "%")
         engine.dispose()
 
 
-def test_rebuild_from_sql_swaps_the_alias(loaded):
+def _mark_dirty(conn: sa.Connection, keys: list[str]) -> None:
+    """After a test deletes its rows from SQL directly: their postings are rewritten (deleted)."""
+    if keys:
+        conn.execute(pg_insert(dup_keys_dirty).on_conflict_do_nothing(), [{"key": k} for k in keys])
+
+
+def _engine_postings(index: DuplicateIndex, keys: list[str]) -> dict[str, dict]:
+    raw = index.client.mget(index=index.alias, ids=keys)
+    return {d["_id"]: d["_source"] for d in raw["docs"] if d.get("found")}
+
+
+def _add_signals(engine: sa.Engine, records: list[dict], status: str = "active") -> None:
+    with sessionmaker(engine)() as session:
+        repo = DuplicateRepository(session)
+        for r in records:
+            s = compute_signals(r, r.get("evidence", []))
+            repo.save_signals(s.id, s.call_id, s.unit_code, {"id": s.id}, s.to_dict(), SIGNALS_VERSION)
+            if status != "active":
+                repo.set_status(s.id, status)
+        session.commit()
+
+
+def _sync_until_clean(engine: sa.Engine, index: DuplicateIndex, ids: list[str]) -> None:
+    """The loop's write step; the rows stay pending (no check here), then are marked checked."""
+    sync_postings(engine, index, batch=10_000)
+    with engine.begin() as conn:
+        conn.execute(dup_signals.update().where(dup_signals.c.application_id.in_(ids))
+                     .values(checked_version=dup_signals.c.version))
+
+
+def test_rebuild_fills_dup_keys_and_writes_one_posting_per_key(loaded):
     engine, _, index, signals = loaded
     before = index.current_indices()
     name = rebuild_index(engine, index)
     assert index.current_indices() == [name] and name not in before
     with engine.connect() as conn:
-        active = conn.execute(sa.select(sa.func.count()).select_from(dup_signals)
-                              .where(dup_signals.c.status == "active")).scalar_one()
-    assert index.count() == active >= len(signals)
+        stored = {(k, a) for k, a in conn.execute(sa.select(dup_keys.c.key, dup_keys.c.application_id))}
+        distinct = conn.execute(sa.select(sa.func.count(sa.distinct(dup_keys.c.key)))).scalar_one()
+        assert conn.execute(sa.select(sa.func.count()).select_from(dup_keys_dirty)).scalar_one() == 0
+    for s in signals[:50]:
+        assert {k for k, a in stored if a == s.id} == application_keys(s.to_dict())
+    assert index.count() == distinct > len(signals)
+    # a posting lists its holders (the same copy of a photo: the same file hash)
+    s = next(s for s in signals if s.sha256s)
+    key = posting_key("sha256", s.sha256s[0])
+    doc = _engine_postings(index, [key])[key]
+    assert doc["kind"] == "sha256" and s.id in doc["ids"] and doc["n"] == len(doc["ids"])
 
 
 def test_engine_candidates_equal_the_in_memory_reference(loaded):
-    engine, _, index, signals = loaded
-    rebuild_index(engine, index)
+    _, _, index, signals = loaded
     memory = InMemoryCandidateIndex()
     memory.add_all(signals)
-    compared = 0
+    compared = with_candidates = 0
     for s in signals:
         keys = candidate_keys(s)
         expected = memory.candidate_ids(keys, s.id)
         got = [i for i in index.candidate_ids(keys, s.id) if i.startswith(PREFIX)]
-        if len(expected) < memory.limit:  # below the size limit ties cannot reorder the cut
-            assert set(got) == set(expected), s.id
-            assert s.id not in got
+        if len(expected) < memory.limit:  # below the size limit other tests' projects cannot cut the list
+            # the same scoring code on both sides: same ids, same order (score, then id)
+            assert got == expected, s.id
             compared += 1
-    assert compared == len(signals)
+            with_candidates += bool(expected)
+    assert compared == len(signals) and with_candidates > 300
 
 
 def test_detector_quality_through_the_real_lookup(loaded):
-    engine, sessions, index, signals = loaded
-    rebuild_index(engine, index)
+    _, sessions, index, signals = loaded
     groups = [[PREFIX + i for i in g["ids"]] for g in EVAL["duplicate_groups"]]
     truth = {frozenset(p) for g in groups for p in combinations(g, 2)}
     flagged = set()
@@ -113,21 +165,143 @@ def test_detector_quality_through_the_real_lookup(loaded):
     assert not flagged & hard
 
 
-def test_keys_held_by_too_many_projects_are_skipped(loaded):
-    _, _, index, signals = loaded
-    crowd = "91110000CROWDCODE1"
-    docs = [key_document(f"crowd-{i}", "c", {"credit_code": [crowd], "name": [f"名称{i}"]})
-            for i in range(index.max_df + 1)]
-    index.write(docs, refresh="wait_for")
+def test_sync_moves_keys_in_and_out_and_withdrawn_leaves(loaded):
+    engine, _, index, _ = loaded
+    a = {"id": "sync-a", "call_id": "c", "credit_code": "91110000SYNCCODE1X", "org_name": "甲乙丙同步测试基金会",
+         "project_name": "同步测试项目一"}
+    b = {**a, "id": "sync-b"}
+    code, name = posting_key("credit_code", "91110000SYNCCODE1X"), posting_key("name", "同步测试项目一")
+    renamed = posting_key("name", "完全不同的名称")
     try:
-        assert ("credit_code", crowd) in index.stop_keys(force=True)
+        _add_signals(engine, [a, b])
+        _sync_until_clean(engine, index, ["sync-a", "sync-b"])
+        got = _engine_postings(index, [code, name])
+        assert got[code] == {"kind": "credit_code", "n": 2, "ids": ["sync-a", "sync-b"]}
+        assert got[name]["ids"] == ["sync-a", "sync-b"]
+        # same code (3), organisation (2) and name (2): well over MIN_SCORE
+        assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "sync-a") == ["sync-b"]
+
+        # b renamed: its old name key goes, its new one comes
+        _add_signals(engine, [{**b, "project_name": "完全不同的名称"}])
+        _sync_until_clean(engine, index, ["sync-b"])
+        got = _engine_postings(index, [code, name, renamed])
+        assert got[name]["ids"] == ["sync-a"] and got[renamed]["ids"] == ["sync-b"]
+        # still the same code and organisation
+        assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "sync-a") == ["sync-b"]
+
+        # b withdrawn: all its keys out, its own postings deleted
+        with sessionmaker(engine)() as session:
+            DuplicateRepository(session).set_status("sync-b", "withdrawn")
+            session.commit()
+        _sync_until_clean(engine, index, ["sync-b"])
+        got = _engine_postings(index, [code, name, renamed])
+        assert renamed not in got and got[code]["ids"] == ["sync-a"] and got[code]["n"] == 1
+        assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "sync-a") == []
+    finally:
+        _delete_apps(engine, "sync-%")
+        with engine.begin() as conn:
+            _mark_dirty(conn, [code, name, renamed])
+        flush_postings(engine, index)
+
+
+def test_stop_keys_keep_their_count_not_their_ids(loaded):
+    engine, _, index, _ = loaded
+    crowd = "91110000CROWDCODE1"
+    apps = [{"id": f"crowd-{i:03d}", "call_id": "c", "credit_code": crowd, "project_name": f"拥挤测试{i}号"}
+            for i in range(index.max_df + 1)]
+    ids = [a["id"] for a in apps]
+    key = posting_key("credit_code", crowd)
+    try:
+        _add_signals(engine, apps)
+        _sync_until_clean(engine, index, ids)
+        doc = _engine_postings(index, [key])[key]
+        assert doc["n"] == index.max_df + 1 and doc["ids"] == []
         # alone, the crowded key finds nothing; with a rarer key it is simply ignored
         assert index.candidate_ids({"credit_code": [crowd]}, "x") == []
-        assert index.candidate_ids({"credit_code": [crowd], "name": ["名称3"]}, "x") == []
-        assert index.candidate_ids({"credit_code": [crowd], "sha256": ["no-such"]}, "x") == []
+        assert index.candidate_ids({"credit_code": [crowd], "name": ["拥挤测试3号"]}, "x") == []
         # an identifying key (boost 4) still finds its project
-        index.write([key_document("crowd-x", "c", {"sha256": ["f" * 64]})], refresh="wait_for")
-        assert index.candidate_ids({"credit_code": [crowd], "sha256": ["f" * 64]}, "x") == ["crowd-x"]
+        _add_signals(engine, [{"id": "crowd-x", "call_id": "c", "credit_code": crowd, "project_name": "拥挤测试x",
+                               "evidence": [{"url": "https://example.org/crowd"}]}])
+        _sync_until_clean(engine, index, ["crowd-x"])
+        assert index.candidate_ids({"credit_code": [crowd], "link": ["example.org/crowd"]}, "x") == ["crowd-x"]
+        # one fewer than the limit: the key counts again, with every holder listed
+        with sessionmaker(engine)() as session:
+            repo = DuplicateRepository(session)
+            for i in ids[:2]:
+                repo.set_status(i, "withdrawn")
+            session.commit()
+        _sync_until_clean(engine, index, ids[:2])
+        doc = _engine_postings(index, [key])[key]
+        assert doc["n"] == index.max_df and len(doc["ids"]) == index.max_df and "crowd-x" in doc["ids"]
     finally:
-        index.write([], deletes=[d["application_id"] for d in docs] + ["crowd-x"], refresh="wait_for")
-        index.stop_keys(force=True)
+        _delete_apps(engine, "crowd-%")
+        with engine.begin() as conn:
+            _mark_dirty(conn, [key])
+        flush_postings(engine, index)
+
+
+def test_an_engine_failure_leaves_the_keys_dirty_and_the_next_pass_repairs(loaded, settings):
+    engine, _, index, _ = loaded
+    dead = DuplicateIndex(make_search_client("http://127.0.0.1:9", max_retries=0, request_timeout=2), "dead")
+    dead.alias = index.alias
+    app = {"id": "fail-a", "call_id": "c", "credit_code": "91110000FAILCODE1X", "project_name": "故障测试"}
+    key = posting_key("credit_code", "91110000FAILCODE1X")
+    try:
+        _add_signals(engine, [app])
+        with pytest.raises(Exception):  # noqa: B017 - any transport error
+            sync_postings(engine, dead)
+        with engine.connect() as conn:
+            assert key in set(conn.execute(sa.select(dup_keys_dirty.c.key)).scalars())
+            assert holders_of(conn, [key]) == {key: ["fail-a"]}  # the SQL change is committed
+        assert key not in _engine_postings(index, [key])
+        _sync_until_clean(engine, index, ["fail-a"])  # nothing new to move; the dirty key is written
+        assert _engine_postings(index, [key])[key]["ids"] == ["fail-a"]
+    finally:
+        _delete_apps(engine, "fail-%")
+        with engine.begin() as conn:
+            _mark_dirty(conn, [key])
+        flush_postings(engine, index)
+
+
+def test_the_postings_lock_serialises_replicas(loaded):
+    engine, _, index, _ = loaded
+    with engine.begin() as holder:
+        lock_postings(holder)
+        with engine.begin() as other, pytest.raises(OperationalError, match="lock timeout"):
+            lock_postings(other, timeout_s=0.2)
+
+    # two "replicas" syncing at once while applications keep changing: every posting ends equal to SQL
+    apps = [{"id": f"race-{i:02d}", "call_id": "c", "credit_code": f"9111000RACE{i % 3:07d}",
+             "project_name": f"并发测试{i % 4}"} for i in range(12)]
+    ids = [a["id"] for a in apps]
+    errors: list[BaseException] = []
+    keys: list[str] = []
+
+    def replica() -> None:
+        try:
+            for _ in range(6):
+                sync_postings(engine, index, batch=5)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=replica) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for round_ in range(3):
+            _add_signals(engine, [{**a, "project_name": f"并发测试{(i + round_) % 4}"} for i, a in enumerate(apps)])
+        for t in threads:
+            t.join()
+        assert not errors
+        _sync_until_clean(engine, index, ids)
+        with engine.connect() as conn:
+            keys = sorted(set(conn.execute(sa.select(dup_keys.c.key).where(dup_keys.c.application_id.in_(ids)))
+                              .scalars()))
+            truth = holders_of(conn, keys)
+        got = _engine_postings(index, keys)
+        assert {k: sorted(v) for k, v in truth.items()} == {k: d["ids"] for k, d in got.items()}
+    finally:
+        _delete_apps(engine, "race-%")
+        with engine.begin() as conn:
+            _mark_dirty(conn, keys)
+        flush_postings(engine, index)

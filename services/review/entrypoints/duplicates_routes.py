@@ -17,13 +17,17 @@ from gongyi.http.auth import Principal
 from gongyi.search import make_search_client
 from services.review import duplicates_handlers as dup
 from services.review.entrypoints.api import api
-from services.review.storage.duplicates_index import STOP_KEYS_TTL_S, DuplicateIndex
+from services.review.storage.duplicates_index import DuplicateIndex
 
 log = logging.getLogger(__name__)
 
 
 class DuplicateChecks(DependencyProvider):
-    """Keeps the candidate index caught up with ``dup_signals`` and runs the checks, one at a time."""
+    """Keeps the candidate index caught up with ``dup_signals`` and runs the checks, one at a time.
+
+    Every replica runs this loop; ``dup_keys`` and the postings are changed only under a
+    PostgreSQL advisory lock (duplicates_repository.lock_postings), so replicas cannot interleave
+    their posting writes. Stop keys need no separate refresh: each posting carries its count."""
 
     idle_wait = 0.5
 
@@ -34,8 +38,6 @@ class DuplicateChecks(DependencyProvider):
         self._wake = threading.Event()
         self._running = False
         self._thread = None
-        self._stop_thread = None
-        self._stop_wake = threading.Event()
 
     def _db(self) -> Database:
         return next(d for d in self.container.dependencies if isinstance(d, Database))
@@ -47,39 +49,22 @@ class DuplicateChecks(DependencyProvider):
     def start(self) -> None:
         self._running = True
         self._thread = self.container.spawn_managed_thread(self._loop, identifier="review.duplicate-checks")
-        self._stop_thread = self.container.spawn_managed_thread(self._stop_key_loop, identifier="review.dup-stop-keys")
 
     def stop(self) -> None:
         self._running = False
         self._wake.set()
-        self._stop_wake.set()
-        for thread in (self._thread, self._stop_thread):
-            if thread is not None:
-                thread.wait()
+        if self._thread is not None:
+            self._thread.wait()
 
     def kill(self) -> None:
         self._running = False
         self._wake.set()
-        self._stop_wake.set()
 
     def get_dependency(self, worker_ctx) -> DuplicateChecks:  # noqa: ANN001
         return self
 
     def kick(self) -> None:
         self._wake.set()
-
-    def _stop_key_loop(self) -> None:
-        """Refresh the stop-key list now and then; checks use the last one."""
-        while self._running:
-            try:
-                if self.index.current_indices():
-                    self.index.stop_keys(force=True)
-                wait = STOP_KEYS_TTL_S
-            except Exception as exc:  # noqa: BLE001 - engine down: keep the old list, retry soon
-                if self._running:
-                    log.warning("stop-key refresh failed (%s)", exc)
-                wait = 10.0
-            self._stop_wake.wait(wait)
 
     def _loop(self) -> None:
         backoff, ensured = 0.2, False

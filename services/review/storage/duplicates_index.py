@@ -1,68 +1,56 @@
-"""The duplicate-candidate index (Elasticsearch): one document per application holding its
-``candidate_keys`` as keyword fields, behind the alias ``<prefix>-dupsignals``.
+"""The duplicate-candidate index (Elasticsearch): one POSTING document per candidate key, behind
+the alias ``<prefix>-dupsignals``.
 
-It answers one query, the bool/should of boosted ``term`` clauses described in
-docs/duplicates.md (the same as ``InMemoryCandidateIndex``). It is a read model: SQL
-(``dup_signals``) holds the signals, and ``rebuild`` writes a new index from it and swaps the alias.
+A posting is ``{_id: "<kind>|<value>", kind, n, ids}``: the ids of the active applications
+holding the key and how many there are. A key held by more than ``max_df`` projects (a stop
+key) keeps ``n`` and an empty ``ids``; checks skip it. A check reads the postings of its
+~45 keys with ONE ``mget`` (by id, realtime, no search) and counts them in Python with
+``rank_candidates``, exactly as ``InMemoryCandidateIndex`` does. Its cost depends on the
+postings it reads (bounded by ``max_df``), not on the corpus: the bool query of ~45 ``term``
+clauses this replaces grew x9 from 1k to 100k projects on osmem-server (docs/duplicates.md).
 
-Each key is stored twice: in a keyword field of its kind (``credit_code``, ``text_band``...: for
-people and for inspection) and as ``"<kind>|<value>"`` in the one field ``keys``, which the
-candidate query and the stop-key aggregation use. Measured on osmem-server at 100k projects, the
-same 45-clause query costs 16 ms over seven fields and 5 ms over one (bench/dedupe_scale.py).
+It is a read model: SQL (``dup_keys``) holds the keys, the review service recomputes the
+postings of changed keys from it, and ``rebuild`` writes a new index from it and swaps the
+alias. The alias keeps its name from the per-application layout (mapping version 2), so the
+version bump makes the service replace that index in place at start.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import Elasticsearch, NotFoundError
 
 from gongyi.search import rebuild_behind_alias
-from services.review.domain.duplicates.index import DEFAULT_LIMIT, DEFAULT_MAX_DF, FIELD_BOOST, MIN_SCORE
+from services.review.domain.duplicates.index import DEFAULT_LIMIT, DEFAULT_MAX_DF, MIN_SCORE, rank_candidates
+from services.review.storage.duplicates_tables import key_kind, posting_key
 
-MAPPING_VERSION = 2
-KEY_FIELDS = tuple(FIELD_BOOST)
+MAPPING_VERSION = 3
+# Postings are only read by id: nothing is indexed (indexing ``kind`` made bulk loads of millions
+# of postings several times slower on osmem-server).
+_STORED = {"index": False, "doc_values": False}
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
-    "_meta": {"mapping_version": MAPPING_VERSION},
+    "_meta": {"mapping_version": MAPPING_VERSION, "layout": "postings"},
     "properties": {
-        "application_id": {"type": "keyword"},
-        "call_id": {"type": "keyword"},
-        "keys": {"type": "keyword"},
-        **{f: {"type": "keyword"} for f in KEY_FIELDS},
+        "kind": {"type": "keyword", **_STORED},
+        "n": {"type": "integer", **_STORED},
+        "ids": {"type": "keyword", **_STORED},
     },
 }
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"}
-# The stop-key aggregation reads every key of the corpus (seconds at 10k+ projects), so it runs
-# in the background every few minutes, never inside a check.
-STOP_KEYS_TTL_S = 600.0
+BULK_ACTIONS = 5000
+
+Posting = tuple[str, int, list[str]]  # kind, projects holding the key, their ids ([] for a stop key)
 
 
-def combined_key(kind: str, value: str) -> str:
-    return f"{kind}|{value}"
-
-
-def key_document(application_id: str, call_id: str, keys: dict[str, list[str]]) -> dict[str, Any]:
-    per_kind = {f: sorted(set(keys.get(f) or [])) for f in KEY_FIELDS}
-    combined = [combined_key(f, v) for f in KEY_FIELDS for v in per_kind[f]]
-    return {"application_id": application_id, "call_id": call_id, "keys": combined, **per_kind}
-
-
-def candidate_query(
-    keys: dict[str, list[str]], exclude_id: str | None, limit: int = DEFAULT_LIMIT, min_score: float = MIN_SCORE
-) -> dict[str, Any]:
-    """One ``term`` clause per key, so sharing five text bands outscores sharing one."""
-    should = [
-        {"constant_score": {"filter": {"term": {"keys": combined_key(f, v)}}, "boost": FIELD_BOOST[f]}}
-        for f in KEY_FIELDS
-        for v in sorted(set(keys.get(f) or []))
-    ]
-    query: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
-    if exclude_id is not None:
-        query["bool"]["must_not"] = [{"ids": {"values": [exclude_id]}}]
-    return {"query": query, "min_score": min_score, "size": limit, "source": False}
+def posting_document(key: str, ids: Sequence[str], max_df: int = DEFAULT_MAX_DF) -> dict[str, Any]:
+    """The document of one key held by ``ids`` (``_id`` is the key)."""
+    n = len(ids)
+    return {"_id": key, "kind": key_kind(key), "n": n, "ids": sorted(ids) if n <= max_df else []}
 
 
 class DuplicateIndex:
@@ -70,8 +58,6 @@ class DuplicateIndex:
         self.client = client
         self.alias = f"{prefix}-dupsignals"
         self.max_df = max_df
-        self._stop_keys: set[tuple[str, str]] = set()
-        self._stop_keys_at = 0.0
 
     def physical_name(self, generation: int) -> str:
         return f"{self.alias}-v{MAPPING_VERSION}-{generation}"
@@ -101,17 +87,37 @@ class DuplicateIndex:
         index: str | None = None,
         refresh: bool | str = False,
     ) -> int:
-        """Bulk index ``docs`` and delete ``deletes`` (ids) in one request stream."""
+        """Bulk index posting ``docs`` and delete ``deletes`` (keys). No refresh is needed for
+        checks: ``mget`` is realtime. The NDJSON is written here rather than by
+        ``helpers.bulk``, whose per-action overhead dominated loading millions of postings."""
         target = index or self.alias
-        actions: list[dict[str, Any]] = [
-            {"_op_type": "index", "_index": target, "_id": d["application_id"], "_source": d} for d in docs
-        ]
-        actions += [{"_op_type": "delete", "_index": target, "_id": i} for i in deletes]
-        if not actions:
-            return 0
-        # a delete of a document that is not there (404) is fine; any other failure raises
-        ok, _ = helpers.bulk(self.client, actions, refresh=refresh, chunk_size=1000, ignore_status=(404,))
-        return ok
+        lines: list[str] = []
+        written = 0
+
+        def flush() -> None:
+            nonlocal written
+            if not lines:
+                return
+            raw = self.client.bulk(index=target, operations="\n".join(lines) + "\n", refresh=refresh)
+            if raw["errors"]:
+                # a delete of a posting that is not there (404, no "error") is fine
+                failed = [i for item in raw["items"] for i in item.values() if "error" in i]
+                if failed:
+                    raise RuntimeError(f"{len(failed)} posting writes failed, first: {failed[0]}")
+            written += len(raw["items"])
+            lines.clear()
+
+        for d in docs:
+            source = {k: v for k, v in d.items() if k != "_id"}
+            lines += [json.dumps({"index": {"_id": d["_id"]}}), json.dumps(source, ensure_ascii=False)]
+            if len(lines) >= 2 * BULK_ACTIONS:
+                flush()
+        for key in deletes:
+            lines.append(json.dumps({"delete": {"_id": key}}))
+            if len(lines) >= 2 * BULK_ACTIONS:
+                flush()
+        flush()
+        return written
 
     def refresh(self) -> None:
         self.client.indices.refresh(index=self.alias)
@@ -119,35 +125,27 @@ class DuplicateIndex:
     def count(self) -> int:
         return self.client.count(index=self.alias)["count"]
 
-    def stop_keys(self, force: bool = False) -> set[tuple[str, str]]:
-        """Keys held by more than ``max_df`` projects (a population, not a project), refreshed
-        from a terms aggregation when ``force`` or older than ``STOP_KEYS_TTL_S``."""
-        if force or time.monotonic() - self._stop_keys_at > STOP_KEYS_TTL_S:
-            aggs = {"crowded": {"terms": {"field": "keys", "min_doc_count": self.max_df + 1, "size": 100_000}}}
-            raw = self.client.search(index=self.alias, size=0, aggs=aggs)
-            self._stop_keys = {
-                tuple(b["key"].split("|", 1)) for b in raw["aggregations"]["crowded"]["buckets"]  # type: ignore[misc]
-            }
-            self._stop_keys_at = time.monotonic()
-        return self._stop_keys
+    def postings(self, keys: dict[str, list[str]]) -> list[Posting]:
+        """The postings of ``keys`` (kind -> values) that exist, read with one ``mget``."""
+        kinds = {posting_key(kind, v): kind for kind, values in keys.items() for v in values}
+        if not kinds:
+            return []
+        raw = self.client.mget(index=self.alias, ids=list(kinds))
+        return [
+            (kinds[d["_id"]], d["_source"]["n"], d["_source"]["ids"]) for d in raw["docs"] if d.get("found")
+        ]
 
     def candidate_ids(
         self, keys: dict[str, list[str]], exclude_id: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> list[str]:
-        """Ids sharing enough keys with ``keys``, best first (the engine's ``min_score``)."""
-        stop = self._stop_keys  # as last refreshed (see stop_keys); checks never wait for it
-        kept = {f: [v for v in vals if (f, v) not in stop] for f, vals in keys.items()}
-        if not any(kept.values()):
-            return []
-        raw = self.client.search(index=self.alias, **candidate_query(kept, exclude_id, limit))
-        return [h["_id"] for h in raw["hits"]["hits"]]
+        """Ids sharing enough keys with ``keys``, best first (``MIN_SCORE``, stop keys skipped)."""
+        return rank_candidates(self.postings(keys), exclude_id, max_df=self.max_df, min_score=MIN_SCORE, limit=limit)
 
     def rebuild(
         self, docs: Iterable[dict[str, Any]], progress: Callable[[int], None] | None = None
     ) -> str:
-        """Write every document into a new index, then swap the alias in one step."""
+        """Write every posting into a new index, then swap the alias in one step."""
         new = self.physical_name(int(time.time() * 1000))
         rebuild_behind_alias(self.client, self.alias, new, MAPPING, SETTINGS, docs,
-                             lambda batch, index: self.write(batch, index=index), 1000, progress)
-        self._stop_keys_at = 0.0
+                             lambda batch, index: self.write(batch, index=index), BULK_ACTIONS, progress)
         return new

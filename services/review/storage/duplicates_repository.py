@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.review.storage.duplicates_tables import (
     dup_application_evidence,
     dup_evidence,
+    dup_keys,
+    dup_keys_dirty,
     dup_settled_pairs,
     dup_settlements,
     dup_signals,
@@ -253,3 +256,91 @@ def all_active_signals(conn: sa.Connection, chunk: int = 1000) -> Iterator[dict[
         for r in rows:
             yield _row(r)
         last = rows[-1].application_id
+
+
+# -- candidate keys and postings (only under ``lock_postings``)
+
+# One PostgreSQL advisory lock serialises every change to ``dup_keys`` and every posting write,
+# whichever review replica runs its loop: a posting is recomputed and written while no one else
+# can change its key, so writes reach the engine in commit order and the last one is current.
+POSTINGS_LOCK = 0x6475705F6B657973  # "dup_keys"
+
+
+def lock_postings(conn: sa.Connection, timeout_s: float | None = 60.0) -> None:
+    """Take the postings lock for the current transaction (released at commit or rollback).
+    Waits at most ``timeout_s`` (another replica's rebuild holds it for long), then raises."""
+    if timeout_s is not None:
+        conn.execute(sa.text(f"SET LOCAL lock_timeout = '{int(timeout_s * 1000)}ms'"))
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(POSTINGS_LOCK)))
+
+
+def keys_of(conn: sa.Connection, application_ids: Iterable[str]) -> dict[str, set[str]]:
+    ids = list(application_ids)
+    out: dict[str, set[str]] = {i: set() for i in ids}
+    if ids:
+        rows = conn.execute(
+            sa.select(dup_keys.c.application_id, dup_keys.c.key).where(dup_keys.c.application_id.in_(ids))
+        )
+        for app_id, key in rows:
+            out[app_id].add(key)
+    return out
+
+
+def replace_keys(conn: sa.Connection, wanted: dict[str, set[str]], mark_dirty: bool = True) -> set[str]:
+    """Make ``dup_keys`` hold exactly ``wanted[app]`` for each application given (an empty set
+    takes it out); returns the keys that changed, marked dirty unless ``mark_dirty`` is False."""
+    current = keys_of(conn, wanted)
+    added = [{"key": k, "application_id": a} for a, keys in wanted.items() for k in keys - current[a]]
+    changed = {r["key"] for r in added}
+    for app_id, keys in wanted.items():
+        gone = current[app_id] - keys
+        if gone:
+            conn.execute(dup_keys.delete().where(dup_keys.c.application_id == app_id, dup_keys.c.key.in_(gone)))
+            changed |= gone
+    if added:
+        conn.execute(dup_keys.insert(), added)
+    if changed and mark_dirty:
+        conn.execute(
+            pg_insert(dup_keys_dirty).on_conflict_do_nothing(), [{"key": k} for k in sorted(changed)]
+        )
+    return changed
+
+
+def drop_inactive_keys(conn: sa.Connection) -> int:
+    """Keys of applications that are no longer active (or no longer exist)."""
+    active = sa.select(dup_signals.c.application_id).where(
+        dup_signals.c.application_id == dup_keys.c.application_id, dup_signals.c.status == "active"
+    )
+    return conn.execute(dup_keys.delete().where(~active.exists())).rowcount
+
+
+def dirty_keys(conn: sa.Connection, limit: int) -> list[str]:
+    return list(conn.execute(sa.select(dup_keys_dirty.c.key).limit(limit)).scalars())
+
+
+def clear_dirty(conn: sa.Connection, keys: Iterable[str] | None = None) -> None:
+    q = dup_keys_dirty.delete()
+    if keys is not None:
+        q = q.where(dup_keys_dirty.c.key.in_(list(keys)))
+    conn.execute(q)
+
+
+def holders_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, list[str]]:
+    """Applications holding each of ``keys`` (keys nobody holds are absent)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = conn.execute(
+        sa.select(dup_keys.c.key, sa.func.array_agg(dup_keys.c.application_id))
+        .where(dup_keys.c.key.in_(keys))
+        .group_by(dup_keys.c.key)
+    )
+    return {key: ids for key, ids in rows}
+
+
+def all_holders(conn: sa.Connection, chunk: int = 5000) -> Iterator[tuple[str, list[str]]]:
+    """Every key with its holders, streamed (a server-side cursor: millions of keys at 100k projects)."""
+    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
+        sa.select(dup_keys.c.key, sa.func.array_agg(dup_keys.c.application_id)).group_by(dup_keys.c.key)
+    )
+    yield from ((key, ids) for key, ids in result)

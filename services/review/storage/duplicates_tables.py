@@ -1,9 +1,12 @@
 """Duplicate detection's tables, in review's one ``metadata`` so Alembic sees a single schema.
 
-SQL is the source of truth: the candidate index (Elasticsearch) is rebuilt from ``dup_signals``.
+SQL is the source of truth: the candidate index (Elasticsearch) holds one posting document per
+key, recomputed from ``dup_keys`` and rebuilt from it.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import sqlalchemy as sa
 
@@ -24,7 +27,9 @@ dup_signals = sa.Table(
     # the index write and the check catch up whenever checked_version < version
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("checked_version", sa.Integer, nullable=False, server_default="0"),
-    sa.Index("ix_dup_signals_pending", "checked_version", "version"),
+    # Only the pending rows, in the order the loop takes them: without it every pass of the loop
+    # (twice a second when idle) scanned the whole table (34 ms at 100k projects). Migration 0004.
+    sa.Index("ix_dup_signals_unchecked", "updated_at", postgresql_where=sa.text("checked_version < version")),
 )
 
 # Evidence facts from media's evidence.stored.v1 (they may arrive before or after the form).
@@ -92,3 +97,37 @@ dup_settled_pairs = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=False),
     sa.Column("settlement_id", sa.String(36), nullable=False),
 )
+
+# The candidate keys as last written to the index: one row per (key, application), active
+# applications only. A key's posting document is recomputed from here (docs/duplicates.md).
+dup_keys = sa.Table(
+    "dup_keys",
+    metadata,
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("application_id", sa.String(64), primary_key=True, index=True),
+)
+
+# Keys whose posting document must be rewritten from ``dup_keys``. Committed together with the
+# ``dup_keys`` change and cleared only after the engine took the new postings, so an engine
+# failure half-way through a bulk write is repaired by the next pass.
+dup_keys_dirty = sa.Table(
+    "dup_keys_dirty",
+    metadata,
+    sa.Column("key", sa.String(256), primary_key=True),
+)
+
+_MAX_KEY_BYTES = 200
+
+
+def posting_key(kind: str, value: str) -> str:
+    """``"<kind>|<value>"``: the row key in ``dup_keys`` and the posting document's ``_id``.
+    Values too long for an ``_id`` (512 bytes) or a btree entry, in practice only long media
+    links, are replaced by their sha256: still one key per value."""
+    key = f"{kind}|{value}"
+    if len(key.encode()) <= _MAX_KEY_BYTES:
+        return key
+    return f"{kind}|#{hashlib.sha256(value.encode()).hexdigest()}"
+
+
+def key_kind(key: str) -> str:
+    return key.split("|", 1)[0]

@@ -1,13 +1,14 @@
 """The adapter from intake's forwarded form and media's evidence facts to the detector's inputs,
-and the engine query it sends."""
+and the posting documents and counting of the candidate index."""
 
 from __future__ import annotations
 
 from services.review.domain.duplicates import compute_signals
-from services.review.domain.duplicates.index import FIELD_BOOST, MIN_SCORE
+from services.review.domain.duplicates.index import FIELD_BOOST, MIN_SCORE, rank_candidates
 from services.review.domain.duplicates.intake_form import application_source, evidence_ids, evidence_items
 from services.review.duplicates_handlers import suspicion_id_for
-from services.review.storage.duplicates_index import candidate_query
+from services.review.storage.duplicates_index import posting_document
+from services.review.storage.duplicates_tables import key_kind, posting_key
 
 FORWARDED = {
     "application_id": "app-1",
@@ -57,14 +58,34 @@ def test_documents_do_not_count_as_project_evidence():
     assert signals.credit_code == "53410000MA40ABCD1X"
 
 
-def test_candidate_query_is_one_boosted_term_per_key():
-    q = candidate_query({"credit_code": ["X"], "text_band": ["1:ab", "0:cd", "1:ab"], "link": []}, "app-1")
-    should = q["query"]["bool"]["should"]
-    boost = FIELD_BOOST["credit_code"]
-    assert {"constant_score": {"filter": {"term": {"keys": "credit_code|X"}}, "boost": boost}} in should
-    assert len([c for c in should if c["constant_score"]["filter"]["term"]["keys"].startswith("text_band|")]) == 2
-    assert q["query"]["bool"]["must_not"] == [{"ids": {"values": ["app-1"]}}]
-    assert q["min_score"] == MIN_SCORE and q["source"] is False
+def test_posting_documents_are_keyed_by_kind_and_value():
+    assert posting_key("credit_code", "X") == "credit_code|X"
+    long_link = "example.org/" + "a" * 300
+    key = posting_key("link", long_link)
+    # too long for an _id: hashed, still one key per value, and still of its kind
+    assert len(key.encode()) <= 200 and key == posting_key("link", long_link) != posting_key("link", long_link + "b")
+    assert key_kind(key) == "link"
+    assert posting_document("name|助学", ["b", "a"]) == {"_id": "name|助学", "kind": "name", "n": 2, "ids": ["a", "b"]}
+    # a stop key keeps its count, not its ids
+    crowd = posting_document("org|某某", [f"p{i}" for i in range(51)], max_df=50)
+    assert crowd["n"] == 51 and crowd["ids"] == []
+
+
+def test_rank_candidates_sums_boosts_per_shared_key():
+    postings = [
+        ("text_band", 2, ["a", "b"]), ("text_band", 2, ["a", "c"]), ("text_band", 1, ["a"]),  # a: 3 bands
+        ("credit_code", 2, ["b", "self"]),  # b: 1 band + code = 4
+        ("name", 1, ["c"]),  # c: 1 band + name = 3
+        ("org", 60, []),  # a stop key: skipped
+        ("sha256", 1, ["self"]),
+    ]
+    assert FIELD_BOOST["credit_code"] == 3 and FIELD_BOOST["name"] == 2 and MIN_SCORE == 3
+    assert rank_candidates(postings, "self") == ["b", "a", "c"]  # best first, ties by id
+    assert rank_candidates(postings, "self", limit=2) == ["b", "a"]
+    assert rank_candidates(postings, "self", min_score=4) == ["b"]
+    # a posting longer than max_df is skipped even if it lists its ids
+    assert rank_candidates([("sha256", 3, ["x", "y", "z"])], None, max_df=2) == []
+    assert rank_candidates([("sha256", 3, ["x", "y", "z"])], "x") == ["y", "z"]
 
 
 def test_a_pair_has_one_suspicion_id_whichever_side_found_it():

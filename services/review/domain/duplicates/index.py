@@ -21,15 +21,19 @@ threshold on that little shared evidence anyway (docs/duplicates.md).
 Keys held by more than ``max_df`` projects are skipped: one project reaches the platform a
 handful of times at most (a few channels, a few calls), so a key that more than 50 projects
 share describes a population (a generic name like 爱心助学, boilerplate text, a big body's
-credit code), not one project; the pair is still found through its other keys. The service does the
-same with a stop-key list from a terms aggregation with ``min_doc_count``.
+credit code), not one project; the pair is still found through its other keys.
+
+``rank_candidates`` is that counting, shared with the service's posting index
+(services/review/storage/duplicates_index.py), which reads the same postings with one ``mget``:
+both give the same candidates in the same order.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import chain
+from typing import TypeVar
 
 from .signals import ProjectSignals, candidate_keys
 
@@ -45,6 +49,41 @@ FIELD_BOOST: dict[str, float] = {
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_DF = 50
 MIN_SCORE = 3.0
+
+H = TypeVar("H", bound=Hashable)
+
+
+def rank_candidates(
+    postings: Iterable[tuple[str, int, Sequence[H]]],
+    exclude_id: str | None = None,
+    *,
+    id_of: Callable[[H], str] | None = None,
+    max_df: int = DEFAULT_MAX_DF,
+    min_score: float = MIN_SCORE,
+    limit: int = DEFAULT_LIMIT,
+) -> list[str]:
+    """The engine query's answer from the postings of a check's keys: ``(kind, n, holders)`` per
+    distinct key, ``n`` the number of projects holding it. Keys with ``n > max_df`` are skipped;
+    each holder scores ``FIELD_BOOST[kind]`` per shared key; those reaching ``min_score`` come
+    back best first (ties by id), without ``exclude_id``, at most ``limit``. ``id_of`` maps
+    holders to ids when they are not ids already (the in-memory index counts int slots)."""
+    per_kind: dict[str, list[Sequence[H]]] = defaultdict(list)
+    for kind, n, holders in postings:
+        if holders and n <= max_df:
+            per_kind[kind].append(holders)
+    scores: Counter[H] = Counter()
+    # Text bands first: the most postings, counted in C while ``scores`` is still empty.
+    for kind in sorted(per_kind, key=lambda k: k != "text_band"):
+        counts = Counter(chain.from_iterable(per_kind[kind]))
+        boost = FIELD_BOOST.get(kind, 1.0)
+        if not scores and boost == 1.0:
+            scores = counts
+            continue
+        for h, c in counts.items():
+            scores[h] += c * boost
+    kept = [(h if id_of is None else id_of(h), sc) for h, sc in scores.items() if sc >= min_score]
+    ranked = sorted(((i, sc) for i, sc in kept if i != exclude_id), key=lambda kv: (-kv[1], kv[0]))
+    return [i for i, _ in ranked[:limit]]
 
 
 class InMemoryCandidateIndex:
@@ -96,30 +135,13 @@ class InMemoryCandidateIndex:
 
     def candidate_ids(self, keys: dict[str, list[str]], exclude_id: str | None = None) -> list[str]:
         """Ids whose boosted count of shared keys reaches ``min_score``, best first, at most ``limit``."""
-        scores: Counter[int] = Counter()
-        # Text bands first: the largest posting lists, counted in C while ``scores`` is empty.
-        for fld in sorted(keys, key=lambda f: f != "text_band"):
-            lists = [
-                ids
-                for v in set(keys[fld])
-                if (ids := self._postings.get((fld, v))) and len(ids) <= self.max_df
-            ]
-            if not lists:
-                continue
-            counts = Counter(chain.from_iterable(lists))
-            boost = FIELD_BOOST.get(fld, 1.0)
-            if not scores and boost == 1.0:
-                scores = counts
-                continue
-            for i, n in counts.items():
-                scores[i] += n * boost
-        if exclude_id is not None and exclude_id in self._slot:
-            scores.pop(self._slot[exclude_id], None)
-        ids = self._ids
-        kept = [(ids[i], sc) for i, sc in scores.items() if sc >= self.min_score]
-        ranked = sorted(kept, key=lambda kv: (-kv[1], kv[0]))[: self.limit]
+        postings = [
+            (fld, len(ids), ids) for fld in keys for v in set(keys[fld]) if (ids := self._postings.get((fld, v)))
+        ]
+        ranked = rank_candidates(postings, exclude_id, id_of=self._ids.__getitem__, max_df=self.max_df,
+                                 min_score=self.min_score, limit=self.limit)
         self.last_candidate_count = len(ranked)
-        return [i for i, _ in ranked]
+        return ranked
 
     def lookup(self, keys: dict[str, list[str]], exclude_id: str | None = None) -> list[ProjectSignals]:
         """Signature of ``detector.CandidateLookup``."""
