@@ -32,8 +32,13 @@ def world(request, settings):
                  applicant={"province": "上海市"}, summary="组织网络志愿者参与自然灾害应急救援。"),
         ])
         staff = Client(urls["review"], tokens(s)["staff"])
-        wait_until(lambda: staff.get("/api/review/search", params={"call_id": call_id}).json()["total"] == 3,
-                   timeout=20, message="the projects in the index")
+
+        def indexed() -> bool:
+            # 503 until the service's sync loop has created the index (it may still be starting)
+            r = staff.get("/api/review/search", params={"call_id": call_id})
+            return r.status_code == 200 and r.json()["total"] == 3
+
+        wait_until(indexed, timeout=30, message="the projects in the index")
         yield {"urls": urls, "call": call_id, "ids": ids, "staff": staff, "settings": s}
 
 
@@ -108,3 +113,25 @@ def test_export_csv_xlsx_and_personal_data(world):
     assert full["form"]["contact"]["mobile"] == "13800138000"
     log = w["staff"].get("/api/review/audit", params={"action": "personal_data.view"}).json()["items"][0]
     assert log["actor"] == "staff-pii" and log["entity_id"] == w["ids"][0]
+
+
+def test_long_texts_are_searched_and_highlighted_but_not_returned(world):
+    w = world
+    # the words are only in implementation_results, which every sample form shares
+    res = _search(w, q="累计授课")
+    assert res["total"] == 3
+    for item in res["items"]:
+        assert "<em>" in "".join(item["highlight"].get("implementation_results", []))
+        assert not {"implementation_results", "innovation", "evidence_captions"} & set(item)
+        assert item["summary"] and item["project_name"] and item["status"] == "forwarded"
+    # without query text there is nothing to highlight
+    assert all(i["highlight"] == {} for i in _search(w)["items"])
+
+
+def test_facets_come_with_the_first_page_only(world):
+    w = world
+    first = _search(w, size=1, sort="time")
+    assert {f["value"]: f["count"] for f in first["facets"]["category"]} == {"education": 2, "emergency_rescue": 1}
+    second = _search(w, size=1, sort="time", cursor=first["next_cursor"])
+    assert second["facets"] == {} and second["total"] == 3
+    assert second["items"][0]["application_id"] != first["items"][0]["application_id"]

@@ -17,6 +17,28 @@ TEXT_FIELDS = [
     "innovation",
     "evidence_captions",
 ]
+# What a result list shows, and all an export writes: the long texts (implementation_results,
+# innovation, evidence_captions) stay in the engine, where they are searched and highlighted, and
+# come whole from GET projects/{id}. Naming the fields (rather than excluding some) also keeps any
+# field added to the index later out of search results until it is listed here.
+LIST_FIELDS = (
+    "application_id",
+    "call_id",
+    "status",
+    "unit_code",
+    "category",
+    "project_name",
+    "applicant_name",
+    "applicant_type",
+    "credit_code",
+    "province",
+    "start_year",
+    "still_running",
+    "summary",
+    "forwarded_at",
+    "duplicate_flag",
+    "score",
+)
 FILTERS = ("call_id", "category", "status", "province", "unit_code", "applicant_type")
 FACETS = ("call_id", "category", "status", "province", "unit_code", "applicant_type")
 SORTS = {
@@ -89,14 +111,20 @@ def build_query(p: SearchParams) -> dict[str, Any]:
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
         "size": p.size,
         "sort": SORTS[p.sort],
-        "aggs": {name: {"terms": {"field": name, "size": 50}} for name in FACETS},
-        "highlight": {
+        "_source": {"includes": list(LIST_FIELDS)},
+        "track_total_hits": True,
+    }
+    if not p.cursor:
+        # facets describe the whole result set, which the first page already gave; on osmem the six
+        # terms aggregations cost more than the query itself, so later pages do not ask again
+        body["aggs"] = {name: {"terms": {"field": name, "size": 50}} for name in FACETS}
+    if p.q:
+        # without query text there is nothing to highlight
+        body["highlight"] = {
             "fields": {"project_name": {}, "summary": {}, "implementation_results": {}},
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
-        },
-        "track_total_hits": True,
-    }
+        }
     if p.cursor:
         body["search_after"] = decode_cursor(p.cursor)
     return body

@@ -28,19 +28,33 @@ class SearchQuery(BaseModel):
 
 
 class SearchHit(BaseModel):
+    """One project of a result list: its list fields (the long texts come from GET projects/{id})."""
+
     application_id: str
     call_id: str
     status: str
+    unit_code: str | None = None
+    category: str | None = None
     project_name: str | None = None
     applicant_name: str | None = None
-    category: str | None = None
+    applicant_type: str | None = None
+    credit_code: str | None = None
     province: str | None = None
-    highlight: dict[str, list[str]] = {}
+    start_year: int | None = None
+    still_running: bool | None = None
+    summary: str | None = None
+    forwarded_at: str | None = None
+    duplicate_flag: bool | None = None
+    score: float | None = None
+    highlight: dict[str, list[str]] = Field(
+        default_factory=dict, description="Matched fragments per field, <em>-tagged; empty without q")
     relevance: float | None = None
 
 
 class SearchResult(BaseModel):
     total: int
-    items: list[dict[str, Any]]
-    facets: dict[str, list[dict[str, Any]]]
+    items: list[SearchHit]
+    facets: dict[str, list[dict[str, Any]]] = Field(
+        description="Value counts per filter field over the whole result set; on the first page only (empty with a "
+        "cursor)")
     next_cursor: str | None

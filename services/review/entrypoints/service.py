@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gongyi.dependencies import Database, SettingsProvider
-from gongyi.errors import Unavailable
 from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database, check_search
 from gongyi.http.auth import Principal
 from gongyi.http.platform import platform_routes
 from services.review import handlers
-from services.review.domain.search_query import FILTERS, SearchParams, build_query, shape_response
+from services.review.domain.search_query import build_query, shape_response
 from services.review.entrypoints.api import api
 from services.review.entrypoints.dependencies import SearchIndex
 from services.review.entrypoints.duplicates_routes import DuplicateRoutes
@@ -19,7 +18,7 @@ from services.review.entrypoints.experts_routes import ExpertRoutes
 from services.review.entrypoints.schemas import SearchQuery, SearchResult
 from services.review.entrypoints.scoring_routes import ScoringRoutes
 from services.review.entrypoints.screening_routes import ScreeningRoutes
-from services.review.entrypoints.search_routes import SearchRoutes
+from services.review.entrypoints.search_routes import SearchRoutes, engine_call, search_params
 from services.review.entrypoints.selection_routes import SelectionRoutes
 from services.review.usecases import calls, screening
 
@@ -83,26 +82,6 @@ class ReviewService(platform_routes(api), DuplicateRoutes,
         ],
     )
     def search_projects(self, principal: Principal, query: SearchQuery) -> dict:
-        params = SearchParams(
-            q=query.q,
-            filters={k: getattr(query, k) for k in FILTERS},
-            start_year_from=query.start_year_from,
-            start_year_to=query.start_year_to,
-            score_min=query.score_min,
-            score_max=query.score_max,
-            duplicate_flag=query.duplicate_flag,
-            sort=query.sort,
-            size=query.size,
-            cursor=query.cursor,
-        )
-        try:
-            raw = self.search.index.search(build_query(params))
-        except Exception as exc:  # the engine is a read model: say so, the data is safe in SQL
-            from elasticsearch import ApiError, TransportError
-
-            if isinstance(exc, (ApiError, TransportError)):
-                raise Unavailable(
-                    "search_unavailable", "检索服务暂不可用，请稍后重试", "Search is temporarily unavailable"
-                ) from exc
-            raise
+        # search_params and build_query are the whole translation: bench/search.py sends the same body raw
+        raw = engine_call(lambda: self.search.index.search(build_query(search_params(query))))
         return shape_response(raw, query.size)

@@ -37,6 +37,7 @@ def similar(index: ProjectIndex, uow: UnitOfWork, app_id: str, size: int,
             call_ids: list[str] | None = None) -> dict[str, Any]:
     project_or_404(uow.session, app_id)
     fields = [f.split("^")[0] for f in TEXT_FIELDS]
+    shown = ("application_id", "call_id", "project_name", "applicant_name", "category", "province", "status")
     body = {
         "query": {"bool": {
             "must": [{"more_like_this": {"fields": fields, "like": [{"_index": index.alias, "_id": app_id}],
@@ -45,10 +46,10 @@ def similar(index: ProjectIndex, uow: UnitOfWork, app_id: str, size: int,
             "filter": [{"terms": {"call_id": call_ids}}] if call_ids else [],
         }},
         "size": size,
+        "_source": {"includes": list(shown)},
     }
     raw = index.search(body)
-    items = [{**{k: h["_source"].get(k) for k in ("application_id", "call_id", "project_name", "applicant_name",
-                                                  "category", "province", "status")}, "relevance": h.get("_score")}
+    items = [{**{k: h["_source"].get(k) for k in shown}, "relevance": h.get("_score")}
              for h in raw.get("hits", {}).get("hits", [])]
     return {"application_id": app_id, "items": items}
 
