@@ -30,6 +30,28 @@ SERVICES = ("intake", "media", "review", "publish")
 SERVICE_PIDS: dict[str, int] = {}
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all cores have spent busy since boot (Linux /proc/stat: all but idle and iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_program(names: tuple[str, ...] = ("postgres", "beam.smp", "osmem-server")) -> dict[str, float]:
+    """CPU seconds used so far by every live process of each named program (the servers the
+    platform talks to). A process that exited in between is not counted."""
+    totals = dict.fromkeys(names, 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        if comm in totals:
+            fields = text.rsplit(")", 1)[1].split()
+            totals[comm] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return totals
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -8,6 +8,7 @@ publisher confirms to the same broker, measured in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
@@ -20,7 +21,17 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.environment import SERVICE_PIDS, cpu_seconds, environment, print_table, summary, token, write_result  # noqa: E402
+from bench.environment import (  # noqa: E402
+    SERVICE_PIDS,
+    cpu_by_program,
+    cpu_seconds,
+    environment,
+    machine_busy_seconds,
+    print_table,
+    summary,
+    token,
+    write_result,
+)  # noqa: E402
 
 
 def raw_confirmed_publish_rate(amqp_uri: str, n: int, body: str) -> float:
@@ -187,6 +198,7 @@ def main() -> int:
 
         shares = [list(range(c, args.apps, args.clients)) for c in range(args.clients)]
         cpu_before = {s: cpu_seconds(pid) for s, pid in SERVICE_PIDS.items()}
+        servers_before, machine_before = cpu_by_program(), machine_busy_seconds()
         watcher.start()
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
@@ -196,6 +208,8 @@ def main() -> int:
         watcher.join(timeout=180)
         n_done = max(1, len(seen_at))
         cpu_ms = {s: (cpu_seconds(pid) - cpu_before[s]) * 1000 / n_done for s, pid in SERVICE_PIDS.items()}
+        cpu_ms.update({p: (t - servers_before[p]) * 1000 / n_done for p, t in cpu_by_program().items()})
+        cpu_ms["whole machine"] = (machine_busy_seconds() - machine_before) * 1000 / n_done
         finished = max([*seen_at.values(), *checked_at.values()], default=time.perf_counter()) - started
         latencies = [seen_at[a] - forwarded_at[a] for a in forwarded_at if a in seen_at]
         body = '{"x":"' + "字" * 2500 + '"}'
@@ -214,6 +228,7 @@ def main() -> int:
         ("forward -> searchable p50", f"{lat['p50'] * 1000:.0f} ms", ""),
         ("forward -> searchable p95", f"{lat['p95'] * 1000:.0f} ms", "goal < 2000 ms"),
         *[(f"CPU per application: {s}", f"{ms:.1f} ms", "user+system, whole run") for s, ms in cpu_ms.items()],
+        ("CPU budget per application at 150/s", f"{os.cpu_count() * 1000 / 150:.1f} ms", "all cores / goal"),
     ]
     print_table(f"pipeline: {args.apps} applications, {args.clients} clients, batches of {args.batch}", rows,
                 ("measure", "value", "note"))
