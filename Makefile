@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/dedupe_quality.py
 	$(BIN)/python bench/upload.py --repeat 3
+	$(BIN)/python bench/dedupe_scale.py
 
 bench-scale: install
 	./scripts/ensure_services.sh
