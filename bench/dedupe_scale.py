@@ -143,12 +143,13 @@ def settle(engine, index: DuplicateIndex, max_s: float = 180.0) -> float:  # noq
     return round(time.perf_counter() - t0, 1)
 
 
-def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], rounds: int) -> dict:  # noqa: ANN001
+def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], rounds: int,  # noqa: ANN001
+                raw: dict | None = None) -> dict:
+    """``rounds`` rounds of one check per query; adds the raw timings to ``raw`` (created if None)."""
+    raw = raw if raw is not None else {"totals": [], "round_medians": [], "mget": [], "rank": [], "sql": [],
+                                       "counts": [], "postings_read": []}
     with sessions() as session:
         repo = DuplicateRepository(session)
-        parts: dict[str, list[float]] = {"mget": [], "rank": [], "sql": []}
-        counts: list[int] = []
-        postings_read: list[int] = []
         record = [True]
 
         def lookup(keys, exclude):  # noqa: ANN001, ANN202 - make_lookup, with each part timed
@@ -160,40 +161,42 @@ def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], 
             found = repo.signals_of(ids)
             t3 = time.perf_counter()
             if record[0]:
-                parts["mget"].append(t1 - t0)
-                parts["rank"].append(t2 - t1)
-                parts["sql"].append(t3 - t2)
-                counts.append(len(ids))
-                postings_read.append(sum(len(p[2]) for p in postings))
+                raw["mget"].append(t1 - t0)
+                raw["rank"].append(t2 - t1)
+                raw["sql"].append(t3 - t2)
+                raw["counts"].append(len(ids))
+                raw["postings_read"].append(sum(len(p[2]) for p in postings))
             return [ProjectSignals.from_dict(found[i]) for i in ids if i in found]
 
         record[0] = False
         for q in queries[:20]:  # warm caches and connections
             find_suspicions(q, lookup)
         record[0] = True
-        totals: list[float] = []
-        round_medians: list[float] = []
         for _ in range(rounds):
             times = []
             for q in queries:
                 t0 = time.perf_counter()
                 find_suspicions(q, lookup)
                 times.append(time.perf_counter() - t0)
-            round_medians.append(statistics.median(times))
-            totals += times
+            raw["round_medians"].append(statistics.median(times))
+            raw["totals"] += times
+    return raw
+
+
+def summarise_checks(raw: dict) -> dict:
     # one lookup per check: what is left of a check is scoring (and building the signals)
-    score = [t - m - r - s for t, m, r, s in zip(totals, parts["mget"], parts["rank"], parts["sql"], strict=True)]
-    totals.sort()
+    score = [t - m - r - s for t, m, r, s in zip(raw["totals"], raw["mget"], raw["rank"], raw["sql"], strict=True)]
+    totals = sorted(raw["totals"])
     return {
-        "median_ms": round(statistics.median(round_medians) * 1000, 3),
-        "round_medians_ms": [round(m * 1000, 3) for m in round_medians],
+        "median_ms": round(statistics.median(raw["round_medians"]) * 1000, 3),
+        "round_medians_ms": [round(m * 1000, 3) for m in raw["round_medians"]],
         "mean_ms": round(statistics.mean(totals) * 1000, 3),
         "p95_ms": round(totals[int(len(totals) * 0.95)] * 1000, 3),
-        "parts_median_ms": {"mget": _median_ms(parts["mget"]), "rank": _median_ms(parts["rank"]),
-                            "sql": _median_ms(parts["sql"]), "score_rest": _median_ms(score)},
-        "mean_candidates": round(statistics.mean(counts), 2),
-        "max_candidates": max(counts),
-        "mean_posting_ids_read": round(statistics.mean(postings_read), 1),
+        "parts_median_ms": {"mget": _median_ms(raw["mget"]), "rank": _median_ms(raw["rank"]),
+                            "sql": _median_ms(raw["sql"]), "score_rest": _median_ms(score)},
+        "mean_candidates": round(statistics.mean(raw["counts"]), 2),
+        "max_candidates": max(raw["counts"]),
+        "mean_posting_ids_read": round(statistics.mean(raw["postings_read"]), 1),
     }
 
 
@@ -235,28 +238,32 @@ def main() -> None:
     print(f"synthesised {len(background):,} projects' signals in {time.perf_counter() - t0:.0f} s", flush=True)
     queries = eval_signals[: args.queries]
 
-    db_name = f"gongyi_bench_dedupe_{uuid.uuid4().hex[:8]}"
+    # One database and one index per corpus size, all loaded first; then the rounds of checks
+    # are interleaved across sizes (in a rotating order), so a change in the machine's load
+    # during the run falls on every size alike instead of on whichever size was measured last.
+    run = uuid.uuid4().hex[:8]
+    db_names = {n: f"gongyi_bench_dedupe_{run}_{n}" for n in sizes}
     admin = psycopg2.connect(PG_DSN)
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{db_name}"')
-    url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + db_name
     servers = LocalServers()
-    out: dict = {"queries": len(queries), "rounds": args.rounds, "cpus": os.cpu_count(), "sizes": {}}
+    out: dict = {"queries": len(queries), "rounds": args.rounds, "cpus": os.cpu_count(), "interleaved": True,
+                 "sizes": {}}
+    engines: list = []
     try:
-        migrate("review", url)
-        engine = make_engine(url)
-        sessions = sessionmaker(engine)
-        index = DuplicateIndex(make_search_client(servers.start_search(free_port()), request_timeout=120),
-                               f"bench{uuid.uuid4().hex[:6]}")
-        index.ensure()
-        load(engine, eval_signals)
-        added = 0
+        client = make_search_client(servers.start_search(free_port()), request_timeout=120)
+        corpora: dict[int, tuple] = {}
         for n in sizes:
-            need = n - len(eval_signals) - added
+            with admin.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{db_names[n]}"')
+            url = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + db_names[n]
+            migrate("review", url)
+            engine = make_engine(url)
+            engines.append(engine)
+            index = DuplicateIndex(client, f"bench{run}{n}")
+            index.ensure()
             t0 = time.perf_counter()
-            load(engine, background[added : added + need])
-            added += need
+            load(engine, eval_signals)
+            load(engine, background[: n - len(eval_signals)])
             with engine.begin() as conn:  # as autovacuum would soon: the write path needs the statistics
                 conn.execute(sa.text("ANALYZE dup_keys"))
                 conn.execute(sa.text("ANALYZE dup_signals"))
@@ -264,12 +271,27 @@ def main() -> None:
             t0 = time.perf_counter()
             postings = write_postings(engine, index)
             t_engine = time.perf_counter() - t0
-            res = {"settle_seconds": settle(engine, index), "baseline": time_baseline(engine, index)}
-            res.update(time_checks(sessions, index, queries, args.rounds))
+            corpora[n] = (engine, sessionmaker(engine), index)
+            out["sizes"][str(n)] = {"postings": postings, "load_sql_seconds": round(t_sql, 1),
+                                    "load_engine_seconds": round(t_engine, 1)}
+            print(f"  loaded {n:>7,}: {postings:,} postings (SQL {t_sql:.0f} s, engine {t_engine:.0f} s)", flush=True)
+        for n in sizes:
+            engine, _, index = corpora[n]
+            out["sizes"][str(n)]["settle_seconds"] = settle(engine, index)
+        raw: dict[int, dict | None] = dict.fromkeys(sizes)
+        baselines: dict[int, list[dict]] = {n: [] for n in sizes}
+        for r in range(args.rounds):
+            order = sizes[r % len(sizes):] + sizes[: r % len(sizes)]
+            for n in order:
+                engine, sessions, index = corpora[n]
+                baselines[n].append(time_baseline(engine, index, n=100))
+                raw[n] = time_checks(sessions, index, queries, 1, raw[n])
+        for n in sizes:
+            engine, _, index = corpora[n]
+            res = out["sizes"][str(n)]
+            res.update(summarise_checks(raw[n]))
+            res["baseline"] = {k: _median_ms([b[k] / 1000 for b in baselines[n]]) for k in baselines[n][0]}
             res["write_one_application"] = time_writes(engine, index, eval_signals[-20:], f"w{n}")
-            res["baseline_after"] = time_baseline(engine, index)
-            res.update(postings=postings, load_sql_seconds=round(t_sql, 1), load_engine_seconds=round(t_engine, 1))
-            out["sizes"][str(n)] = res
             p = res["parts_median_ms"]
             print(f"  corpus {n:>7,}: median {res['median_ms']:.2f} ms per check (rounds {res['round_medians_ms']}, "
                   f"mean {res['mean_ms']:.2f}, p95 {res['p95_ms']:.2f}); parts: mget {p['mget']:.2f}, rank "
@@ -277,18 +299,19 @@ def main() -> None:
                   f"candidates, {res['mean_posting_ids_read']:.1f} posting ids read; baseline mget "
                   f"{res['baseline']['mget_1_missing_ms']:.2f} / select {res['baseline']['select_1_ms']:.2f} ms; "
                   f"write one application {res['write_one_application']['median_ms']:.1f} ms (engine bulk "
-                  f"{res['write_one_application']['engine_bulk_ms']:.1f}); settled {res['settle_seconds']:.0f} s; "
-                  f"{postings:,} postings; loaded SQL {t_sql:.0f} s, engine {t_engine:.0f} s", flush=True)
+                  f"{res['write_one_application']['engine_bulk_ms']:.1f})", flush=True)
         first, last = out["sizes"][str(sizes[0])], out["sizes"][str(sizes[-1])]
         out["ratio_largest_to_smallest"] = round(last["median_ms"] / first["median_ms"], 3)
         out["baseline_ratio"] = round(last["baseline"]["mget_1_missing_ms"] / first["baseline"]["mget_1_missing_ms"], 3)
-        print(f"growth {sizes[0]:,} -> {sizes[-1]:,}: x{out['ratio_largest_to_smallest']:.2f} (median per check); "
-              f"raw mget baseline x{out['baseline_ratio']:.2f}")
-        engine.dispose()
+        print(f"growth {sizes[0]:,} -> {sizes[-1]:,}: x{out['ratio_largest_to_smallest']:.2f} (median per check, "
+              f"rounds interleaved across sizes); raw mget baseline x{out['baseline_ratio']:.2f}")
     finally:
+        for engine in engines:
+            engine.dispose()
         servers.stop()
         with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            for name in db_names.values():
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
