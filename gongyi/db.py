@@ -66,6 +66,18 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def conflict_insert(dialect: str) -> Callable[[sa.Table], Any]:
+    """The dialect's ``insert`` construct, which has ``on_conflict_do_nothing/do_update``
+    (the platform runs on PostgreSQL, or SQLite in embedded mode)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the platform runs on PostgreSQL or SQLite
+        raise RuntimeError(f"unsupported database {dialect}")
+    return insert
+
+
 _meta = sa.MetaData()
 outbox_t, inbox_t = add_messaging_tables(_meta)
 _INSERT_OUTBOX = outbox_t.insert()  # one statement, compiled once: parameters vary per event
@@ -130,13 +142,7 @@ class UnitOfWork:
         sees the row, instead of failing and being retried.
         """
         values = dict(handler=handler, event_id=event["id"], event_type=event["type"], processed_at=datetime.now(UTC))
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - the platform runs on PostgreSQL or SQLite
-            raise RuntimeError(f"unsupported database {dialect}")
+        insert = conflict_insert(self.session.get_bind().dialect.name)
         result = self.session.execute(insert(inbox_t).values(**values).on_conflict_do_nothing())
         return result.rowcount == 1
 

@@ -339,7 +339,7 @@ def forward_batch(
             ensure_visible(principal, app)
             if endorse_opinion is not None and app.state == State.SUBMITTED:
                 app.move("endorse", principal.role, now, opinion=endorse_opinion)
-                endorsed.append(application_data(app, "endorse"))
+                endorsed.append((subject(app), application_data(app, "endorse")))
             # the window and quota in force now (a changed window is a new version of the rules,
             # which the application's own version predates)
             if app.call_id not in calls_now:
@@ -372,8 +372,8 @@ def forward_batch(
             "Some applications cannot be forwarded; nothing in this batch was forwarded",
             {"items": items},
         )
-    for data in endorsed:
-        uow.emit(BY_ACTION["endorse"], f"application/{data['application_id']}", data)
+    for app_subject, data in endorsed:
+        uow.emit(BY_ACTION["endorse"], app_subject, data)
     for app in apps:
         repo.save(app, _name_key(app))
         uow.emit(BY_ACTION["forward"], subject(app), application_data(app, "forward"))

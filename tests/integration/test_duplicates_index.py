@@ -33,6 +33,7 @@ from services.review.domain.duplicates import (
 from services.review.duplicates_handlers import (
     application_keys,
     flush_postings,
+    list_suspicions,
     make_lookup,
     rebuild_index,
     sync_postings,
@@ -305,3 +306,37 @@ def test_the_postings_lock_serialises_replicas(loaded):
         with engine.begin() as conn:
             _mark_dirty(conn, keys)
         flush_postings(engine, index)
+
+
+def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_path):
+    """`gongyi run` keeps review's tables in SQLite: the same sync, lock, postings and check
+    work there (no advisory lock, no array_agg, the SQLite ON CONFLICT)."""
+    from gongyi.db import UnitOfWork, migrate
+    from services.review.duplicates_handlers import sync_and_check
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    migrate("review", url)
+    engine = make_engine(url)
+    index = DuplicateIndex(make_search_client(settings.search_url), f"{settings.search_index_prefix}-sqlite")
+    index.ensure()
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    a = {"id": "lite-a", "call_id": "c", "credit_code": "91110000LITECODE1X", "org_name": "嵌入模式测试基金会",
+         "project_name": "嵌入模式测试项目"}
+    try:
+        _add_signals(engine, [a, {**a, "id": "lite-b"}])
+        assert sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review")) == 2
+        code = posting_key("credit_code", "91110000LITECODE1X")
+        with engine.connect() as conn:
+            assert holders_of(conn, [code]) == {code: ["lite-a", "lite-b"]}
+        with sessions() as session:
+            found = list_suspicions(session, None, "open")
+        assert [sorted(s["application_ids"]) for s in found["items"]] == [["lite-a", "lite-b"]]
+        with sessions() as session:
+            DuplicateRepository(session).set_status("lite-b", "withdrawn")
+            session.commit()
+        sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+        assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "lite-a") == []
+    finally:
+        for name in index.current_indices():
+            index.client.indices.delete(index=name, ignore_unavailable=True)
+        engine.dispose()

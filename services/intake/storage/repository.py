@@ -31,17 +31,8 @@ class CallRepository:
         self.session = session
 
     def current(self, call_id: str) -> tuple[int, dict[str, Any]]:
-        row = self.session.execute(
-            sa.select(call_versions.c.version, call_versions.c.document)
-            .join(
-                calls,
-                sa.and_(calls.c.id == call_versions.c.call_id, calls.c.current_version == call_versions.c.version),
-            )
-            .where(calls.c.id == call_id)
-        ).first()
-        if row is None:
-            raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
-        return row.version, row.document
+        version, _ = self.stamp(call_id)
+        return version, self.version(call_id, version)
 
     def stamp(self, call_id: str, version: int | None = None) -> tuple[int, datetime]:
         """(version, loaded_at) of the current or the given version, without its document: a

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from gongyi.db import conflict_insert
 from services.review.storage.duplicates_tables import (
     dup_application_evidence,
     dup_evidence,
@@ -269,6 +270,8 @@ POSTINGS_LOCK = 0x6475705F6B657973  # "dup_keys"
 def lock_postings(conn: sa.Connection, timeout_s: float | None = 60.0) -> None:
     """Take the postings lock for the current transaction (released at commit or rollback).
     Waits at most ``timeout_s`` (another replica's rebuild holds it for long), then raises."""
+    if conn.dialect.name != "postgresql":
+        return  # SQLite (embedded mode): one process, and the database serialises its writers
     if timeout_s is not None:
         conn.execute(sa.text(f"SET LOCAL lock_timeout = '{int(timeout_s * 1000)}ms'"))
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(POSTINGS_LOCK)))
@@ -301,7 +304,8 @@ def replace_keys(conn: sa.Connection, wanted: dict[str, set[str]], mark_dirty: b
         conn.execute(dup_keys.insert(), added)
     if changed and mark_dirty:
         conn.execute(
-            pg_insert(dup_keys_dirty).on_conflict_do_nothing(), [{"key": k} for k in sorted(changed)]
+            conflict_insert(conn.dialect.name)(dup_keys_dirty).on_conflict_do_nothing(),
+            [{"key": k} for k in sorted(changed)],
         )
     return changed
 
@@ -325,22 +329,26 @@ def clear_dirty(conn: sa.Connection, keys: Iterable[str] | None = None) -> None:
     conn.execute(q)
 
 
+def _grouped(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    # rows ordered by key (the primary key's order): each key with its holders, on any database
+    for key, pairs in groupby(rows, key=lambda r: r[0]):
+        yield key, [app_id for _, app_id in pairs]
+
+
 def holders_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, list[str]]:
     """Applications holding each of ``keys`` (keys nobody holds are absent)."""
     keys = list(keys)
     if not keys:
         return {}
     rows = conn.execute(
-        sa.select(dup_keys.c.key, sa.func.array_agg(dup_keys.c.application_id))
-        .where(dup_keys.c.key.in_(keys))
-        .group_by(dup_keys.c.key)
+        sa.select(dup_keys.c.key, dup_keys.c.application_id).where(dup_keys.c.key.in_(keys)).order_by(dup_keys.c.key)
     )
-    return {key: ids for key, ids in rows}
+    return dict(_grouped(rows.tuples()))
 
 
 def all_holders(conn: sa.Connection, chunk: int = 5000) -> Iterator[tuple[str, list[str]]]:
     """Every key with its holders, streamed (a server-side cursor: millions of keys at 100k projects)."""
     result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
-        sa.select(dup_keys.c.key, sa.func.array_agg(dup_keys.c.application_id)).group_by(dup_keys.c.key)
+        sa.select(dup_keys.c.key, dup_keys.c.application_id).order_by(dup_keys.c.key, dup_keys.c.application_id)
     )
-    yield from ((key, ids) for key, ids in result)
+    yield from _grouped(result.tuples())

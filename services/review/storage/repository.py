@@ -8,10 +8,9 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from gongyi.db import conflict_insert
 from services.review.storage.tables import projects
 
 
@@ -19,8 +18,7 @@ from services.review.storage.tables import projects
 def _upsert_statement(dialect: str) -> Any:
     """One INSERT .. ON CONFLICT statement (a round trip instead of select-then-write), built once
     per dialect; a re-forwarded application replaces the copy and bumps its version."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(projects)
+    stmt = conflict_insert(dialect)(projects)
     kept = ("application_id", "version", "indexed_version")
     return stmt.on_conflict_do_update(
         index_elements=[projects.c.application_id],
