@@ -340,3 +340,34 @@ def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_p
         for name in index.current_indices():
             index.client.indices.delete(index=name, ignore_unavailable=True)
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_dirty_keys_are_marked_in_chunks_once_each(settings, tmp_path, database):
+    """Marking postings dirty is one multi-row statement per chunk; more keys than one chunk (and
+    than SQLite's parameter limit) all arrive, and marking a key twice keeps one row."""
+    from gongyi.db import migrate
+    from services.review.storage.duplicates_repository import dirty_keys, mark_dirty_keys
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'review.db'}"
+        migrate("review", url)
+    else:
+        url = settings.db_url("review")
+    engine = make_engine(url)
+    keys = [f"chunktest|{i:05d}" for i in range(2_500)]
+    try:
+        statements: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        with engine.begin() as conn:
+            mark_dirty_keys(conn, keys[:1_200])
+            mark_dirty_keys(conn, keys, chunk=1_000)  # 1,200 of them again
+        # 2 chunks, then 3: never one statement per key
+        assert len([s for s in statements if "dup_keys_dirty" in s]) == 5
+        with engine.begin() as conn:
+            marked = [k for k in dirty_keys(conn, 100_000) if k.startswith("chunktest|")]
+        assert sorted(marked) == keys
+    finally:
+        with engine.begin() as conn:
+            conn.execute(dup_keys_dirty.delete().where(dup_keys_dirty.c.key.like("chunktest|%")))
+        engine.dispose()

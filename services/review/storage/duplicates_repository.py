@@ -303,11 +303,18 @@ def replace_keys(conn: sa.Connection, wanted: dict[str, set[str]], mark_dirty: b
     if added:
         conn.execute(dup_keys.insert(), added)
     if changed and mark_dirty:
-        conn.execute(
-            conflict_insert(conn.dialect.name)(dup_keys_dirty).on_conflict_do_nothing(),
-            [{"key": k} for k in sorted(changed)],
-        )
+        mark_dirty_keys(conn, changed)
     return changed
+
+
+def mark_dirty_keys(conn: sa.Connection, keys: Iterable[str], chunk: int = 1000) -> None:
+    """Mark postings to be written again: one multi-row ``INSERT … ON CONFLICT DO NOTHING`` per
+    chunk. (Given as executemany, psycopg2 ran one statement per key: 35 round trips per
+    application in the pipeline benchmark.) Chunks stay under SQLite's bound-parameter limit."""
+    rows = [{"key": k} for k in sorted(keys)]
+    insert = conflict_insert(conn.dialect.name)
+    for i in range(0, len(rows), chunk):
+        conn.execute(insert(dup_keys_dirty).values(rows[i : i + chunk]).on_conflict_do_nothing())
 
 
 def drop_inactive_keys(conn: sa.Connection) -> int:
