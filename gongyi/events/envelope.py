@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
@@ -70,12 +71,14 @@ def decode(body: str | bytes) -> Any:
 
 
 @lru_cache(maxsize=1)
+def _contracts() -> dict[str, dict[str, Any]]:
+    docs = (json.loads(p.read_text(encoding="utf-8")) for p in sorted(CONTRACTS_DIR.glob("*.schema.json")))
+    return {doc["$id"]: doc for doc in docs}
+
+
+@lru_cache(maxsize=1)
 def _registry() -> Registry:
-    resources = []
-    for path in sorted(CONTRACTS_DIR.glob("*.schema.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        resources.append((doc["$id"], Resource.from_contents(doc)))
-    return Registry().with_resources(resources)
+    return Registry().with_resources((uri, Resource.from_contents(doc)) for uri, doc in _contracts().items())
 
 
 def documented_types() -> set[str]:
@@ -97,10 +100,29 @@ def _validator(event_type: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
 
 
+@cache
+def _fast_validator(event_type: str) -> Any:
+    """The same contract compiled by jsonschema-rs (Draft 2020-12, formats checked): about 100×
+    faster than ``jsonschema`` on a forwarded application, and every event is validated twice
+    (when written and when received). It only says yes or no; ``jsonschema`` words the refusal."""
+    contracts = _contracts()
+    urn = schema_urn(event_type)
+    if urn not in contracts:
+        raise InvalidEvent(f"no contract for event type {event_type!r}")
+    registry = jsonschema_rs.Registry(list(contracts.items()))
+    return jsonschema_rs.validator_for(contracts[urn], registry=registry, validate_formats=True)
+
+
 def validate_event(event: dict[str, Any]) -> None:
     """Raise InvalidEvent unless the envelope and its data match the type's schema."""
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise InvalidEvent("not a CloudEvents envelope")
+    try:
+        if _fast_validator(event["type"]).is_valid(event):
+            return
+    except ValueError:  # a value JSON cannot hold (a datetime, a non-string key): the reference words it
+        pass
+    # refused: the reference validator gives the first error by path, as before
     errors = sorted(_validator(event["type"]).iter_errors(event), key=lambda e: list(e.path))
     if errors:
         first = errors[0]

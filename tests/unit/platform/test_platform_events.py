@@ -91,3 +91,63 @@ def test_inbox_claims_an_event_once_per_handler(uow_factory):
         assert uow.claim(event, "publish.h") is True
         uow.commit()
         assert uow.session.execute(sa.select(sa.func.count()).select_from(inbox_t)).scalar() == 2
+
+
+def _mutations(event: dict) -> list[dict]:
+    """Broken copies of a valid event: each envelope attribute and each data field removed, given a
+    wrong type, or a string given an impossible date."""
+    out = []
+    for where in ("envelope", "data"):
+        holder = event if where == "envelope" else event["data"]
+        for key, value in holder.items():
+            for replacement in (None, 12345, [], "2024-13-45T25:61:00Z", "不是日期"):
+                if replacement == value:
+                    continue
+                broken = json.loads(json.dumps(event))
+                target = broken if where == "envelope" else broken["data"]
+                target[key] = replacement
+                out.append(broken)
+            broken = json.loads(json.dumps(event))
+            (broken if where == "envelope" else broken["data"]).pop(key)
+            out.append(broken)
+    return out
+
+
+def test_fast_validator_agrees_with_the_reference_on_valid_and_broken_events():
+    """Events are checked by jsonschema-rs first (speed); its verdict must be the reference
+    jsonschema's on every contract, for valid events and for hundreds of broken ones."""
+    from jsonschema import Draft202012Validator
+
+    from gongyi.events.envelope import _fast_validator, _validator
+
+    valid = [
+        make_event(source_service="intake", type="application.submitted.v1", subject="application/a1",
+                   data=_submitted()),
+        make_event(source_service="intake", type="application.withdrawn.v1", subject="application/a1",
+                   data={"application_id": "a1", "call_id": "2024-national", "call_version": 1,
+                         "state": "withdrawn", "unit_code": "cac-beijing"}),
+    ]
+    checked = 0
+    for event in valid:
+        assert isinstance(_validator(event["type"]), Draft202012Validator)
+        for candidate in [event, *_mutations(event)]:
+            # the schema is the one of the event's own type, even where a mutation broke "type"
+            reference = _validator(event["type"]).is_valid(candidate)
+            assert _fast_validator(event["type"]).is_valid(candidate) == reference, candidate
+            checked += 1
+        with pytest.raises(InvalidEvent):
+            validate_event(_mutations(event)[0])
+    # every contract: an empty-data event is refused by both
+    for t in documented_types():
+        empty = make_event(source_service="x", type=t, subject="s", data={})
+        assert _fast_validator(t).is_valid(empty) == _validator(t).is_valid(empty) is False
+    assert checked > 100
+
+
+def test_a_value_json_cannot_hold_is_refused_with_a_message():
+    import datetime as dt
+
+    e = make_event(source_service="intake", type="application.submitted.v1", subject="application/a1",
+                   data={**_submitted(), "call_id": dt.datetime(2024, 1, 1)})
+    with pytest.raises(InvalidEvent, match="call_id"):
+        validate_event(e)
