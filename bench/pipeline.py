@@ -152,7 +152,7 @@ def main() -> int:
                             seen_at.setdefault(h["_id"], now)
                     except Exception:  # noqa: BLE001 - the alias appears with the first document
                         pass
-                time.sleep(0.05)  # latency resolution; a tighter poll loads the engine it measures
+                time.sleep(0.1)  # a tighter poll loads the engine it measures (20 Hz: +2 ms osmem CPU per app)
                 if done.is_set() and time.perf_counter() - last_forward[0] > 120:
                     break
 
