@@ -1,8 +1,15 @@
 """Pipeline benchmark: applications accepted over HTTP by N concurrent clients until each is stored,
-evented, consumed by review and searchable; against the raw rate of kombu publishing with
-publisher confirms to the same broker, measured in the same run.
+evented, consumed by review, searchable and duplicate-checked; against the raw rate of kombu
+publishing with publisher confirms to the same broker, measured in the same run.
 
-    .venv/bin/python bench/pipeline.py --apps 600 --clients 8 --batch 20
+Two phases on the same platform:
+- **saturated** (closed loop): every client sends as fast as it is answered. This gives the
+  sustained rate; its latency is mostly the queue that builds up in front of review.
+- **paced** (open loop): the clients offer a fixed rate (``--paced-rate``, by default 60% of the
+  saturated rate just measured). This gives the latency of an application when the platform is
+  not overloaded, which is what a unit forwarding a batch sees.
+
+    .venv/bin/python bench/pipeline.py --apps 2000 --clients 8 --batch 20
 """
 
 from __future__ import annotations
@@ -92,12 +99,159 @@ def forms(n: int, seed: int) -> list[dict]:
     return out
 
 
+class Watcher:
+    """Notes when each forwarded application becomes searchable (one ids query to the engine, 10
+    times a second) and how many are duplicate-checked (one count in review's database)."""
+
+    def __init__(self, es, alias: str, review_db: sa.Engine) -> None:  # noqa: ANN001
+        self.es, self.alias, self.review_db = es, alias, review_db
+        self.forwarded_at: dict[str, float] = {}
+        self.seen_at: dict[str, float] = {}
+        self.checked = {"n": 0, "at": 0.0}
+        self.lock = threading.Lock()
+        self.last_forward = time.perf_counter()
+
+    def forwarded(self, ids: list[str], now: float) -> None:
+        with self.lock:
+            for a in ids:
+                self.forwarded_at[a] = now
+            self.last_forward = now
+
+    def _poll_checked(self) -> None:
+        # a count, not the rows: the watcher is part of the machine's load and should stay small
+        with self.review_db.connect() as conn:
+            n = conn.execute(sa.text("SELECT count(*) FROM dup_signals WHERE checked_version >= version")).scalar_one()
+        if n > self.checked["n"]:
+            self.checked.update(n=n, at=time.perf_counter())
+
+    def watch(self, done: threading.Event, expected_checked: int) -> None:
+        while True:
+            try:
+                self._poll_checked()
+            except Exception:  # noqa: BLE001 - the table appears with review's migrations
+                pass
+            with self.lock:
+                pending = [i for i in self.forwarded_at if i not in self.seen_at]
+            if pending:
+                try:
+                    r = self.es.search(index=self.alias, query={"ids": {"values": pending[:1000]}}, size=1000,
+                                       source=False)
+                    now = time.perf_counter()
+                    for h in r["hits"]["hits"]:
+                        self.seen_at.setdefault(h["_id"], now)
+                except Exception:  # noqa: BLE001 - the alias appears with the first document
+                    pass
+            if done.is_set() and not pending and self.checked["n"] >= expected_checked:
+                return
+            if done.is_set() and time.perf_counter() - self.last_forward > 120:
+                return
+            time.sleep(0.1)  # a tighter poll loads the engine it measures (20 Hz: +2 ms osmem CPU per app)
+
+
+def run_phase(intake: str, unit: dict, forms_: list[dict], clients: int, batch: int, rate: float | None,
+              watcher: Watcher, checked_before: int, separate_steps: bool) -> dict:
+    """Send ``forms_`` through create-and-submit and batch forwarding; ``rate`` (applications per
+    second over all clients) paces them, None sends as fast as answered. Returns the figures."""
+    errors: list[str] = []
+    ids: list[str] = []
+    id_lock = threading.Lock()
+    started = time.perf_counter()
+    per_client = rate / clients if rate else None
+
+    def client(c: int, indices: list[int]) -> None:
+        applicant = {"Authorization": "Bearer " + token("applicant", sub=f"bench-{c}")}
+        session = requests.Session()
+        ready: list[str] = []
+        for n, i in enumerate(indices):
+            if per_client:  # open loop: the n-th application of this client is due at n / rate
+                delay = started + (n + c / clients) / per_client - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            if separate_steps:  # the three calls of the step-by-step path
+                r = session.post(f"{intake}/api/intake/applications", headers=applicant, timeout=60,
+                                 json={"call_id": "2024-national", "form": forms_[i]})
+                if r.status_code == 201:
+                    app_id = r.json()["id"]
+                    session.post(f"{intake}/api/intake/applications/{app_id}/submit", headers=applicant, timeout=60)
+                    session.post(f"{intake}/api/intake/applications/{app_id}/endorse", headers=unit, timeout=60,
+                                 json={"opinion": "同意推荐"})
+            else:  # create and submit in one call; the unit endorses in the batch
+                r = session.post(f"{intake}/api/intake/applications", headers=applicant, timeout=60,
+                                 json={"call_id": "2024-national", "form": forms_[i], "submit": True})
+            if r.status_code != 201:
+                errors.append(r.text[:200])
+                continue
+            ready.append(r.json()["id"])
+            if len(ready) >= batch or i == indices[-1]:
+                body = {"application_ids": ready, "idempotency_key": uuid.uuid4().hex}
+                if not separate_steps:
+                    body["endorse_opinion"] = "同意推荐"
+                r = session.post(f"{intake}/api/intake/batches", headers=unit, timeout=60, json=body)
+                if r.status_code == 201:
+                    watcher.forwarded(ready, time.perf_counter())
+                    with id_lock:
+                        ids.extend(ready)
+                else:
+                    errors.append(r.text[:200])
+                ready = []
+
+    n = len(forms_)
+    shares = [list(range(c, n, clients)) for c in range(clients)]
+    cpu_before = {s: cpu_seconds(pid) for s, pid in SERVICE_PIDS.items()}
+    own_before = cpu_seconds(os.getpid())  # the load generator and watcher (this process)
+    servers_before, machine_before = cpu_by_program(), machine_busy_seconds()
+    done = threading.Event()
+    watching = threading.Thread(target=watcher.watch, args=(done, checked_before + n), daemon=True)
+    watching.start()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda c: client(c, shares[c]), range(clients)))
+    accepted = time.perf_counter() - started
+    done.set()
+    watching.join(timeout=180)
+    seen = [a for a in ids if a in watcher.seen_at]
+    n_done = max(1, len(seen))
+    cpu_ms = {s: (cpu_seconds(pid) - cpu_before[s]) * 1000 / n_done for s, pid in SERVICE_PIDS.items()}
+    cpu_ms.update({p: (t - servers_before[p]) * 1000 / n_done for p, t in cpu_by_program().items()})
+    cpu_ms["load generator (this bench)"] = (cpu_seconds(os.getpid()) - own_before) * 1000 / n_done
+    cpu_ms["whole machine"] = (machine_busy_seconds() - machine_before) * 1000 / n_done
+    finished = max([*(watcher.seen_at[a] for a in seen), watcher.checked["at"]], default=started) - started
+    return {
+        "apps": n, "offered_rate": rate, "forwarded": len(ids), "searchable": len(seen),
+        "duplicate_checked": watcher.checked["n"] - checked_before, "errors": len(errors),
+        "first_errors": errors[:3], "accepted_seconds": accepted, "accepted_per_s": len(ids) / accepted,
+        "sustained_apps_per_s": len(seen) / finished if finished > 0 else 0.0,
+        "latency_s": summary([watcher.seen_at[a] - watcher.forwarded_at[a] for a in seen]),
+        "cpu_ms_per_application": cpu_ms,
+    }
+
+
+def phase_rows(name: str, r: dict, raw: float, goals: bool) -> list[tuple[str, str, str]]:
+    lat = r["latency_s"]
+    rate = r["sustained_apps_per_s"]
+    offered = f"offered {r['offered_rate']:.0f} apps/s" if r["offered_rate"] else "clients send as fast as answered"
+    rows = [
+        (f"[{name}] applications forwarded", str(r["forwarded"]), f"errors {r['errors']}; {offered}"),
+        (f"[{name}] searchable / duplicate-checked", f"{r['searchable']} / {r['duplicate_checked']}", ""),
+        (f"[{name}] accepted over HTTP", f"{r['accepted_per_s']:.1f} apps/s", f"{r['accepted_seconds']:.2f} s"),
+        (f"[{name}] sustained to searchable and checked", f"{rate:.1f} apps/s", "goal >= 150" if goals else ""),
+        (f"[{name}] ratio to raw confirmed publish", f"{rate / raw:.1%}", "goal >= 20%" if goals else ""),
+        (f"[{name}] forward -> searchable p50", f"{lat['p50'] * 1000:.0f} ms", ""),
+        (f"[{name}] forward -> searchable p95", f"{lat['p95'] * 1000:.0f} ms", "goal < 2000 ms"),
+    ]
+    rows += [(f"[{name}] CPU per application: {s}", f"{ms:.1f} ms", "user+system")
+             for s, ms in r["cpu_ms_per_application"].items()]
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--apps", type=int, default=600)
+    parser.add_argument("--apps", type=int, default=2000, help="applications in the saturated phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=20, help="applications a unit forwards together")
     parser.add_argument("--raw", type=int, default=3000, help="messages for the raw publish baseline")
+    parser.add_argument("--paced-apps", type=int, default=1000, help="applications in the paced phase (0: none)")
+    parser.add_argument("--paced-rate", type=float, default=None,
+                        help="applications per second offered in the paced phase (default: 60%% of the saturated rate)")
     parser.add_argument("--separate-steps", action="store_true",
                         help="create, submit and endorse in three calls per application (the step-by-step path)")
     args = parser.parse_args()
@@ -115,138 +269,43 @@ def main() -> int:
 
         from gongyi.search import make_search_client
 
-        es = make_search_client(env["GONGYI_SEARCH_URL"])
-        alias = f"{env['GONGYI_SEARCH_INDEX_PREFIX']}-projects"
-        forwarded_at: dict[str, float] = {}
-        seen_at: dict[str, float] = {}
-        lock = threading.Lock()
-        done = threading.Event()
-
-        review_db = sa.create_engine(env["GONGYI_REVIEW_DB_URL"])
-
-        checked = {"n": 0, "at": None}
-
-        def poll_checked() -> None:
-            # "duplicate-checked": review's checker has caught up with the application's signals.
-            # A count, not the rows: the watcher is part of the machine's load and should stay small.
-            with review_db.connect() as conn:
-                n = conn.execute(sa.text(
-                    "SELECT count(*) FROM dup_signals WHERE checked_version >= version")).scalar_one()
-            if n > checked["n"]:
-                checked["n"], checked["at"] = n, time.perf_counter()
-
-        def watch() -> None:
-            while not done.is_set() or len(seen_at) < len(forwarded_at) or checked["n"] < len(forwarded_at):
-                try:
-                    poll_checked()
-                except Exception:  # noqa: BLE001 - the table appears with review's migrations
-                    pass
-                with lock:
-                    pending = [i for i in forwarded_at if i not in seen_at]
-                if pending:
-                    try:
-                        r = es.search(index=alias, query={"ids": {"values": pending[:1000]}}, size=1000,
-                                      source=False)
-                        now = time.perf_counter()
-                        for h in r["hits"]["hits"]:
-                            seen_at.setdefault(h["_id"], now)
-                    except Exception:  # noqa: BLE001 - the alias appears with the first document
-                        pass
-                time.sleep(0.1)  # a tighter poll loads the engine it measures (20 Hz: +2 ms osmem CPU per app)
-                if done.is_set() and time.perf_counter() - last_forward[0] > 120:
-                    break
-
-        last_forward = [time.perf_counter()]
-        watcher = threading.Thread(target=watch, daemon=True)
-        all_forms = forms(args.apps, seed=int(uuid.uuid4().int % 10_000))
-        errors: list[str] = []
-
-        def client(c: int, indices: list[int]) -> None:
-            applicant = {"Authorization": "Bearer " + token("applicant", sub=f"bench-{c}")}
-            session = requests.Session()
-            ready: list[str] = []
-            for i in indices:
-                if args.separate_steps:  # the three calls of the step-by-step path
-                    r = session.post(f"{intake}/api/intake/applications", headers=applicant, timeout=60,
-                                     json={"call_id": "2024-national", "form": all_forms[i]})
-                    if r.status_code == 201:
-                        app_id = r.json()["id"]
-                        session.post(f"{intake}/api/intake/applications/{app_id}/submit", headers=applicant,
-                                     timeout=60)
-                        session.post(f"{intake}/api/intake/applications/{app_id}/endorse", headers=unit,
-                                     timeout=60, json={"opinion": "同意推荐"})
-                else:  # create and submit in one call; the unit endorses in the batch
-                    r = session.post(f"{intake}/api/intake/applications", headers=applicant, timeout=60,
-                                     json={"call_id": "2024-national", "form": all_forms[i], "submit": True})
-                if r.status_code != 201:
-                    errors.append(r.text[:200])
-                    continue
-                ready.append(r.json()["id"])
-                if len(ready) >= args.batch or i == indices[-1]:
-                    batch = {"application_ids": ready, "idempotency_key": uuid.uuid4().hex}
-                    if not args.separate_steps:
-                        batch["endorse_opinion"] = "同意推荐"
-                    r = session.post(f"{intake}/api/intake/batches", headers=unit, timeout=60, json=batch)
-                    now = time.perf_counter()
-                    if r.status_code == 201:
-                        with lock:
-                            for a in ready:
-                                forwarded_at[a] = now
-                        last_forward[0] = now
-                    else:
-                        errors.append(r.text[:200])
-                    ready = []
-
-        shares = [list(range(c, args.apps, args.clients)) for c in range(args.clients)]
-        cpu_before = {s: cpu_seconds(pid) for s, pid in SERVICE_PIDS.items()}
-        own_before = cpu_seconds(os.getpid())  # the load generator and watcher (this process)
-        servers_before, machine_before = cpu_by_program(), machine_busy_seconds()
-        watcher.start()
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            list(pool.map(lambda c: client(c, shares[c]), range(args.clients)))
-        accepted = time.perf_counter() - started
-        done.set()
-        watcher.join(timeout=180)
-        n_done = max(1, len(seen_at))
-        cpu_ms = {s: (cpu_seconds(pid) - cpu_before[s]) * 1000 / n_done for s, pid in SERVICE_PIDS.items()}
-        cpu_ms.update({p: (t - servers_before[p]) * 1000 / n_done for p, t in cpu_by_program().items()})
-        cpu_ms["load generator (this bench)"] = (cpu_seconds(os.getpid()) - own_before) * 1000 / n_done
-        cpu_ms["whole machine"] = (machine_busy_seconds() - machine_before) * 1000 / n_done
-        finished = max([*seen_at.values(), checked["at"] or 0.0], default=time.perf_counter()) - started
-        latencies = [seen_at[a] - forwarded_at[a] for a in forwarded_at if a in seen_at]
+        watcher = Watcher(make_search_client(env["GONGYI_SEARCH_URL"]), f"{env['GONGYI_SEARCH_INDEX_PREFIX']}-projects",
+                          sa.create_engine(env["GONGYI_REVIEW_DB_URL"]))
+        all_forms = forms(args.apps + args.paced_apps, seed=int(uuid.uuid4().int % 10_000))
+        common = dict(intake=intake, unit=unit, clients=args.clients, batch=args.batch, watcher=watcher,
+                      separate_steps=args.separate_steps)
+        saturated = run_phase(forms_=all_forms[: args.apps], rate=None, checked_before=0, **common)
+        paced = None
+        if args.paced_apps:
+            rate = args.paced_rate or round(0.6 * saturated["sustained_apps_per_s"], 1)
+            paced = run_phase(forms_=all_forms[args.apps:], rate=rate, checked_before=watcher.checked["n"], **common)
         body = '{"x":"' + "字" * 2500 + '"}'
         raw = raw_confirmed_publish_rate(env["GONGYI_AMQP_URI"], args.raw, body)
 
-    rate = len(seen_at) / finished if finished else 0.0
-    lat = summary(latencies)
-    rows = [
-        ("applications forwarded", str(len(forwarded_at)), f"errors {len(errors)}"),
-        ("searchable", str(len(seen_at)), ""),
-        ("duplicate-checked", str(checked["n"]), ""),
-        ("accepted over HTTP (s)", f"{accepted:.2f}", f"{len(forwarded_at) / accepted:.1f} apps/s"),
-        ("sustained to searchable and checked", f"{rate:.1f} apps/s", "goal >= 150"),
-        ("raw kombu confirmed publish", f"{raw:.0f} msgs/s", ""),
-        ("ratio to raw", f"{rate / raw:.1%}", "goal >= 20%"),
-        ("forward -> searchable p50", f"{lat['p50'] * 1000:.0f} ms", ""),
-        ("forward -> searchable p95", f"{lat['p95'] * 1000:.0f} ms", "goal < 2000 ms"),
-        *[(f"CPU per application: {s}", f"{ms:.1f} ms", "user+system, whole run") for s, ms in cpu_ms.items()],
+    rows = phase_rows("saturated", saturated, raw, goals=True)
+    if paced:
+        rows += phase_rows("paced", paced, raw, goals=False)
+    rows += [
+        ("raw kombu confirmed publish", f"{raw:.0f} msgs/s", "same broker, same run"),
         ("CPU budget per application at 150/s", f"{os.cpu_count() * 1000 / 150:.1f} ms", "all cores / goal"),
     ]
-    print_table(f"pipeline: {args.apps} applications, {args.clients} clients, batches of {args.batch}", rows,
-                ("measure", "value", "note"))
-    if errors:
-        print("first errors:", errors[:3])
+    print_table(f"pipeline: {args.apps} + {args.paced_apps} applications, {args.clients} clients, "
+                f"batches of {args.batch}", rows, ("measure", "value", "note"))
+    for name, r in (("saturated", saturated), ("paced", paced)):
+        if r and r["first_errors"]:
+            print(f"first errors ({name}):", r["first_errors"])
     path = write_result("pipeline", {
-        "apps": args.apps, "clients": args.clients, "batch": args.batch, "forwarded": len(forwarded_at),
-        "searchable": len(seen_at), "duplicate_checked": checked["n"], "errors": len(errors),
-        "accepted_seconds": accepted,
-        "sustained_apps_per_s": rate, "raw_confirmed_publish_per_s": raw, "ratio_to_raw": rate / raw,
-        "latency_s": lat, "cpu_ms_per_application": cpu_ms,
+        "clients": args.clients, "batch": args.batch, "raw_confirmed_publish_per_s": raw,
         "http_calls_per_application": (3 if args.separate_steps else 1) + 1 / args.batch,
+        # the saturated phase's figures at the top level, as before
+        **{k: v for k, v in saturated.items() if k != "first_errors"},
+        "ratio_to_raw": saturated["sustained_apps_per_s"] / raw,
+        "paced": paced and {k: v for k, v in paced.items() if k != "first_errors"},
     })
     print(f"written {path}")
-    return 0 if len(seen_at) == len(forwarded_at) == checked["n"] == args.apps else 1
+    ok = all(r["searchable"] == r["forwarded"] == r["apps"] and r["duplicate_checked"] == r["apps"]
+             for r in (saturated, paced) if r)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> Callable[[d
 def check_application(uow: UnitOfWork, index: DuplicateIndex, application_id: str, version: int) -> list[str]:
     """One check of one application; returns the suspicion ids it announced."""
     repo = DuplicateRepository(uow.session)
-    row = repo.get_signals_row(application_id)
+    row = repo.check_state(application_id)  # status and signals only: the stored form is large
     if row is None or row["status"] != "active":
         repo.mark_checked(application_id, version)
         uow.commit()
@@ -158,7 +158,8 @@ def check_application(uow: UnitOfWork, index: DuplicateIndex, application_id: st
     # Open suspicions the index did not return this time are scored again directly: an edit
     # (fewer shared photos...) may have cleared them, or the candidate list was full.
     found_pairs = {s.pair for s in found}
-    for old in repo.suspicions_involving(application_id, ["open"]):
+    open_before = repo.suspicions_involving(application_id, ["open"])
+    for old in open_before:
         if (old["a_id"], old["b_id"]) in found_pairs:
             continue
         other_id = old["b_id"] if old["a_id"] == application_id else old["a_id"]
@@ -170,7 +171,8 @@ def check_application(uow: UnitOfWork, index: DuplicateIndex, application_id: st
             repo.update_suspicion(old["suspicion_id"], {"status": "cleared", "updated_at": now})
     for s in found:
         _upsert(repo, s, now)
-    announced = _recluster_and_announce(uow, repo, {application_id}, now)
+    # no suspicion found and none open before (most applications): no group to walk
+    announced = _recluster_and_announce(uow, repo, {application_id}, now) if found or open_before else []
     repo.mark_checked(application_id, version)
     uow.commit()
     return announced

@@ -36,6 +36,13 @@ class DuplicateRepository:
         r = self.session.execute(sa.select(dup_signals).where(dup_signals.c.application_id == application_id)).first()
         return _row(r) if r else None
 
+    def check_state(self, application_id: str) -> dict[str, Any] | None:
+        """What a check reads of an application: its status and signals (not the stored source)."""
+        r = self.session.execute(
+            sa.select(dup_signals.c.status, dup_signals.c.signals).where(dup_signals.c.application_id == application_id)
+        ).first()
+        return _row(r) if r else None
+
     def save_signals(
         self, application_id: str, call_id: str, unit_code: str | None, source: dict, signals: dict, version: str
     ) -> int:

@@ -70,12 +70,17 @@ def unindexed(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:
 
 
 def mark_indexed(conn: sa.Connection, versions: dict[str, int]) -> None:
+    """One UPDATE per distinct version (nearly always one), not one per project."""
+    by_version: dict[int, list[str]] = {}
     for app_id, version in versions.items():
-        conn.execute(
-            projects.update()
-            .where(projects.c.application_id == app_id, projects.c.indexed_version < version)
-            .values(indexed_version=version)
-        )
+        by_version.setdefault(version, []).append(app_id)
+    for version, ids in by_version.items():
+        for i in range(0, len(ids), 1000):  # under SQLite's bound-parameter limit
+            conn.execute(
+                projects.update()
+                .where(projects.c.application_id.in_(ids[i : i + 1000]), projects.c.indexed_version < version)
+                .values(indexed_version=version)
+            )
 
 
 def all_projects(conn: sa.Connection, chunk: int = 1000) -> Iterator[dict[str, Any]]:
