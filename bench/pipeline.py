@@ -134,7 +134,8 @@ class Watcher:
                 pending = [i for i in self.forwarded_at if i not in self.seen_at]
             if pending:
                 try:
-                    r = self.es.search(index=self.alias, query={"ids": {"values": pending[:1000]}}, size=1000,
+                    # the oldest pending first: review writes the index roughly in forwarding order
+                    r = self.es.search(index=self.alias, query={"ids": {"values": pending[:200]}}, size=200,
                                        source=False)
                     now = time.perf_counter()
                     for h in r["hits"]["hits"]:
@@ -145,7 +146,10 @@ class Watcher:
                 return
             if done.is_set() and time.perf_counter() - self.last_forward > 120:
                 return
-            time.sleep(0.1)  # a tighter poll loads the engine it measures (20 Hz: +2 ms osmem CPU per app)
+            # The watcher is load on the engine it measures. Polling 10 times a second for up to
+            # 1,000 ids, osmem spent 13.9 ms of CPU per application in the paced phase; at 4 Hz
+            # for the oldest 200, 6.8 ms. Latency is therefore measured in 250 ms steps.
+            time.sleep(0.25)
 
 
 def run_phase(intake: str, unit: dict, forms_: list[dict], clients: int, batch: int, rate: float | None,
