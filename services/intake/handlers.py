@@ -157,11 +157,13 @@ def create_application(
     repo = ApplicationRepository(uow.session)
     if submit:
         app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary, (version, call))
-    repo.add(app, _name_key(app))
-    if submit:
-        _transition(uow, repo, app, "submit", principal, now)
+        # stored already submitted: one INSERT, not an INSERT of the draft and an UPDATE of its form
+        app.move("submit", principal.role, now)
+        repo.add(app, _name_key(app))
+        uow.emit(BY_ACTION["submit"], subject(app), application_data(app, "submit"))
     else:
-        uow.commit()
+        repo.add(app, _name_key(app))
+    uow.commit()
     return app
 
 

@@ -65,12 +65,12 @@ def suspicion_id_for(a_id: str, b_id: str) -> str:
 # -- signals, from events
 
 
-def _recompute(repo: DuplicateRepository, source: dict[str, Any], ev_ids: list[str]) -> ProjectSignals:
+def _recompute(repo: DuplicateRepository, source: dict[str, Any], ev_ids: list[str]) -> int:
+    """New signals of one application; returns their version (1: the application is new here)."""
     signals = compute_signals(source, evidence_items(source, repo.evidence_of(ev_ids)))
-    repo.save_signals(
+    return repo.save_signals(
         source["id"], source["call_id"], source.get("unit_code"), source, signals.to_dict(), SIGNALS_VERSION
     )
-    return signals
 
 
 def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
@@ -81,8 +81,8 @@ def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
     source = application_source(data)
     ev_ids = evidence_ids(data.get("form") or {})
     repo = DuplicateRepository(uow.session)
-    repo.link_evidence(source["id"], ev_ids)
-    _recompute(repo, source, ev_ids)
+    version = _recompute(repo, source, ev_ids)
+    repo.link_evidence(source["id"], ev_ids, replace=version > 1)
     uow.commit()
     return True
 

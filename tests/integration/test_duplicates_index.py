@@ -371,3 +371,29 @@ def test_dirty_keys_are_marked_in_chunks_once_each(settings, tmp_path, database)
         with engine.begin() as conn:
             conn.execute(dup_keys_dirty.delete().where(dup_keys_dirty.c.key.like("chunktest|%")))
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_signals_are_saved_in_one_upsert_with_a_rising_version(settings, tmp_path, database):
+    """A first save is version 1, each later save the next; the stored signals are the latest."""
+    from gongyi.db import migrate
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'review.db'}"
+        migrate("review", url)
+    else:
+        url = settings.db_url("review")
+    engine = make_engine(url)
+    app_id = f"upsert-{database}-{tmp_path.name}"
+    try:
+        with sessionmaker(engine)() as session:
+            repo = DuplicateRepository(session)
+            versions = [repo.save_signals(app_id, "c", None, {"id": app_id, "n": n}, {"n": n}, SIGNALS_VERSION)
+                        for n in range(3)]
+            session.commit()
+            row = repo.get_signals_row(app_id)
+        assert versions == [1, 2, 3]
+        assert row["signals"] == {"n": 2} and row["source"]["n"] == 2 and row["version"] == 3
+    finally:
+        _delete_apps(engine, app_id)
+        engine.dispose()

@@ -57,18 +57,16 @@ class DuplicateRepository:
             signals_version=version,
             updated_at=now,
         )
-        current = self.session.execute(
-            sa.select(dup_signals.c.version).where(dup_signals.c.application_id == application_id).with_for_update()
-        ).scalar()
-        if current is None:
-            self.session.execute(dup_signals.insert().values(application_id=application_id, version=1, **values))
-            return 1
-        self.session.execute(
-            dup_signals.update()
-            .where(dup_signals.c.application_id == application_id)
-            .values(version=current + 1, **values)
+        # one upsert: a first version, or the next one (concurrent saves serialise on the row)
+        insert = conflict_insert(self.session.get_bind().dialect.name)
+        stmt = (
+            insert(dup_signals)
+            .values(application_id=application_id, version=1, **values)
+            .on_conflict_do_update(index_elements=[dup_signals.c.application_id],
+                                   set_={**values, "version": dup_signals.c.version + 1})
+            .returning(dup_signals.c.version)
         )
-        return current + 1
+        return self.session.execute(stmt).scalar_one()
 
     def set_status(self, application_id: str, status: str) -> bool:
         result = self.session.execute(
@@ -124,10 +122,13 @@ class DuplicateRepository:
         rows = self.session.execute(sa.select(dup_evidence).where(dup_evidence.c.evidence_id.in_(ids)))
         return [_row(r) for r in rows]
 
-    def link_evidence(self, application_id: str, evidence_ids: list[str]) -> None:
-        self.session.execute(
-            dup_application_evidence.delete().where(dup_application_evidence.c.application_id == application_id)
-        )
+    def link_evidence(self, application_id: str, evidence_ids: list[str], replace: bool = True) -> None:
+        """The evidence an application refers to; ``replace=False`` for an application seen for
+        the first time (no links to remove: one statement fewer per new application)."""
+        if replace:
+            self.session.execute(
+                dup_application_evidence.delete().where(dup_application_evidence.c.application_id == application_id)
+            )
         if evidence_ids:
             self.session.execute(
                 dup_application_evidence.insert(),
