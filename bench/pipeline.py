@@ -5,7 +5,7 @@ publishing with publisher confirms to the same broker, measured in the same run.
 Two phases on the same platform:
 - **saturated** (closed loop): every client sends as fast as it is answered. This gives the
   sustained rate; its latency is mostly the queue that builds up in front of review.
-- **paced** (open loop): the clients offer a fixed rate (``--paced-rate``, by default 60% of the
+- **paced** (open loop): the clients offer a fixed rate (``--paced-rate``, by default half the
   saturated rate just measured). This gives the latency of an application when the platform is
   not overloaded, which is what a unit forwarding a batch sees.
 
@@ -255,7 +255,7 @@ def main() -> int:
     parser.add_argument("--raw", type=int, default=3000, help="messages for the raw publish baseline")
     parser.add_argument("--paced-apps", type=int, default=1000, help="applications in the paced phase (0: none)")
     parser.add_argument("--paced-rate", type=float, default=None,
-                        help="applications per second offered in the paced phase (default: 60%% of the saturated rate)")
+                        help="applications per second offered in the paced phase (default: half the saturated rate)")
     parser.add_argument("--separate-steps", action="store_true",
                         help="create, submit and endorse in three calls per application (the step-by-step path)")
     args = parser.parse_args()
@@ -281,7 +281,7 @@ def main() -> int:
         saturated = run_phase(forms_=all_forms[: args.apps], rate=None, checked_before=0, **common)
         paced = None
         if args.paced_apps:
-            rate = args.paced_rate or round(0.6 * saturated["sustained_apps_per_s"], 1)
+            rate = args.paced_rate or round(0.5 * saturated["sustained_apps_per_s"], 1)
             paced = run_phase(forms_=all_forms[args.apps:], rate=rate, checked_before=watcher.checked["n"], **common)
         body = '{"x":"' + "字" * 2500 + '"}'
         raw = raw_confirmed_publish_rate(env["GONGYI_AMQP_URI"], args.raw, body)

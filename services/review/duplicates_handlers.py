@@ -114,12 +114,10 @@ def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
 # -- the check
 
 
-def _settlements(repo: DuplicateRepository, application_id: str) -> list[Settlement]:
+def _settlements(pairs: Iterable[dict[str, Any]]) -> list[Settlement]:
+    """Settled pairs as the detector takes them (only the outcome and the pair matter to it)."""
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return [
-        Settlement(p["outcome"], frozenset((p["a_id"], p["b_id"])), "", epoch)
-        for p in repo.settled_pairs_of(application_id)
-    ]
+    return [Settlement(p["outcome"], frozenset((p["a_id"], p["b_id"])), "", epoch) for p in pairs]
 
 
 def _fingerprint(score: float, reasons: list[dict[str, Any]], cluster_id: str) -> str:
@@ -144,36 +142,47 @@ def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> Callable[[d
     return lookup
 
 
-def check_application(uow: UnitOfWork, index: DuplicateIndex, application_id: str, version: int) -> list[str]:
-    """One check of one application; returns the suspicion ids it announced."""
+def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
+    """Check the pending signal versions ``rows`` (id, version, status, signals) in one
+    transaction; returns the suspicion ids announced.
+
+    A row's signals may have changed since it was read: it is then marked checked at the version
+    read, which is older, and the next pass checks it again (``mark_checked_many`` only moves forward).
+    What every check needs besides the engine (settled pairs, open suspicions) is read once for
+    all rows: most applications have neither, and one query each was most of a check's cost."""
     repo = DuplicateRepository(uow.session)
-    row = repo.check_state(application_id)  # status and signals only: the stored form is large
-    if row is None or row["status"] != "active":
-        repo.mark_checked(application_id, version)
-        uow.commit()
-        return []
-    signals = ProjectSignals.from_dict(row["signals"])
-    found = find_suspicions(signals, make_lookup(repo, index), _settlements(repo, application_id))
-    now = dt.datetime.now(dt.UTC)
-    # Open suspicions the index did not return this time are scored again directly: an edit
-    # (fewer shared photos...) may have cleared them, or the candidate list was full.
-    found_pairs = {s.pair for s in found}
-    open_before = repo.suspicions_involving(application_id, ["open"])
-    for old in open_before:
-        if (old["a_id"], old["b_id"]) in found_pairs:
-            continue
-        other_id = old["b_id"] if old["a_id"] == application_id else old["a_id"]
-        other = repo.signals_of([other_id]).get(other_id)
-        again = score_pair(signals, ProjectSignals.from_dict(other)) if other else None
-        if again is not None:
-            found.append(again)
-        else:
-            repo.update_suspicion(old["suspicion_id"], {"status": "cleared", "updated_at": now})
-    for s in found:
-        _upsert(repo, s, now)
-    # no suspicion found and none open before (most applications): no group to walk
-    announced = _recluster_and_announce(uow, repo, {application_id}, now) if found or open_before else []
-    repo.mark_checked(application_id, version)
+    active = [r for r in rows if r["status"] == "active"]
+    ids = [r["application_id"] for r in active]
+    settled = repo.settled_pairs_for(ids)
+    open_before = repo.open_suspicions_for(ids)
+    lookup = make_lookup(repo, index)
+    announced: list[str] = []
+    for r in active:
+        application_id = r["application_id"]
+        signals = ProjectSignals.from_dict(r["signals"])
+        found = find_suspicions(signals, lookup, _settlements(settled.get(application_id, [])))
+        now = dt.datetime.now(dt.UTC)
+        # Open suspicions the index did not return this time are scored again directly: an edit
+        # (fewer shared photos...) may have cleared them, or the candidate list was full.
+        found_pairs = {s.pair for s in found}
+        old_open = open_before.get(application_id, [])
+        for old in old_open:
+            if (old["a_id"], old["b_id"]) in found_pairs:
+                continue
+            other_id = old["b_id"] if old["a_id"] == application_id else old["a_id"]
+            other = repo.signals_of([other_id]).get(other_id)
+            again = score_pair(signals, ProjectSignals.from_dict(other)) if other else None
+            if again is not None:
+                found.append(again)
+            else:
+                repo.update_suspicion(old["suspicion_id"], {"status": "cleared", "updated_at": now})
+        for s in found:
+            _upsert(repo, s, now)
+        # no suspicion found and none open before (most applications): no group to walk
+        if found or old_open:
+            announced += _recluster_and_announce(uow, repo, {application_id}, now)
+        time.sleep(0)  # green: let HTTP requests and consumers run between checks
+    repo.mark_checked_many({r["application_id"]: r["version"] for r in rows})
     uow.commit()
     return announced
 
@@ -314,10 +323,9 @@ def sync_and_check(
 ) -> int:
     """Write pending signal versions' postings, then check each; returns how many."""
     rows = sync_postings(engine, index, batch)
-    for r in rows:
+    if rows:
         with make_uow() as uow:
-            check_application(uow, index, r["application_id"], r["version"])
-        time.sleep(0)  # green: let HTTP requests and consumers run between checks
+            check_pending(uow, index, rows)
     return len(rows)
 
 

@@ -67,7 +67,7 @@ def loaded(settings):
         repo = DuplicateRepository(session)
         for s in signals:
             version = repo.save_signals(s.id, s.call_id, s.unit_code, {"id": s.id}, s.to_dict(), SIGNALS_VERSION)
-            repo.mark_checked(s.id, version)
+            repo.mark_checked_many({s.id: version})
         session.commit()
     client = make_search_client(settings.search_url)
     index = DuplicateIndex(client, f"{settings.search_index_prefix}-idxtest")
@@ -396,4 +396,57 @@ def test_signals_are_saved_in_one_upsert_with_a_rising_version(settings, tmp_pat
         assert row["signals"] == {"n": 2} and row["source"]["n"] == 2 and row["version"] == 3
     finally:
         _delete_apps(engine, app_id)
+        engine.dispose()
+
+
+def test_one_pass_checks_many_and_keeps_settlements_and_clears_what_an_edit_undid(settings, tmp_path):
+    """A pass checks all pending applications in one transaction, reading settled pairs and open
+    suspicions once for all of them: a duplicate pair is found in the same pass that holds both,
+    a pair settled as different projects is not raised again, and an edit that removes what two
+    applications shared clears their open suspicion."""
+    from gongyi.db import UnitOfWork, migrate
+    from services.review.duplicates_handlers import suspicion_id_for, sync_and_check
+    from services.review.storage.duplicates_tables import dup_settled_pairs, dup_suspicions
+
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    migrate("review", url)
+    engine = make_engine(url)
+    index = DuplicateIndex(make_search_client(settings.search_url), f"{settings.search_index_prefix}-pass")
+    index.ensure()
+    sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def run() -> int:
+        return sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+
+    def statuses() -> dict[str, str]:
+        with engine.connect() as conn:
+            return {r.suspicion_id: r.status for r in conn.execute(sa.select(dup_suspicions))}
+
+    twin = {"call_id": "c", "credit_code": "91110000PASSCODE1X", "org_name": "批量检查测试基金会",
+            "project_name": "批量检查测试项目"}
+    other = {"call_id": "c", "credit_code": "91440000OTHERCOD2Y", "org_name": "另一家无关的公益组织",
+             "project_name": "完全不同的山区助学行动"}
+    try:
+        _add_signals(engine, [{**twin, "id": "pass-a"}, {**twin, "id": "pass-b"}, {**other, "id": "pass-c"},
+                              {**twin, "id": "pass-d"}, {**twin, "id": "pass-e"}])
+        with engine.begin() as conn:  # staff settled d and e as different projects before any check
+            conn.execute(dup_settled_pairs.insert().values(a_id="pass-d", b_id="pass-e",
+                                                           outcome="different_projects", settlement_id="s1"))
+        assert run() == 5
+        found = statuses()
+        ab, de = suspicion_id_for("pass-a", "pass-b"), suspicion_id_for("pass-d", "pass-e")
+        assert found[ab] == "open"
+        assert de not in found
+        assert not any(suspicion_id_for("pass-c", x) in found for x in ("pass-a", "pass-b", "pass-d", "pass-e"))
+        with engine.connect() as conn:  # every row checked at its version, in one pass
+            assert conn.execute(sa.select(sa.func.count()).select_from(dup_signals)
+                                .where(dup_signals.c.checked_version < dup_signals.c.version)).scalar() == 0
+        # b is edited into a different project: the next pass clears the open suspicion
+        _add_signals(engine, [{**other, "id": "pass-b", "credit_code": "91330000THIRDCO3Z",
+                               "org_name": "第三家机构", "project_name": "海岛渔民网络夜校"}])
+        assert run() == 1
+        assert statuses()[ab] == "cleared"
+    finally:
+        for name in index.current_indices():
+            index.client.indices.delete(index=name, ignore_unavailable=True)
         engine.dispose()

@@ -27,6 +27,12 @@ def _row(r: Any) -> dict[str, Any]:
     return dict(r._mapping)
 
 
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    # IN lists stay under SQLite's bound-parameter limit
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
 class DuplicateRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -34,13 +40,6 @@ class DuplicateRepository:
     # -- signals
     def get_signals_row(self, application_id: str) -> dict[str, Any] | None:
         r = self.session.execute(sa.select(dup_signals).where(dup_signals.c.application_id == application_id)).first()
-        return _row(r) if r else None
-
-    def check_state(self, application_id: str) -> dict[str, Any] | None:
-        """What a check reads of an application: its status and signals (not the stored source)."""
-        r = self.session.execute(
-            sa.select(dup_signals.c.status, dup_signals.c.signals).where(dup_signals.c.application_id == application_id)
-        ).first()
         return _row(r) if r else None
 
     def save_signals(
@@ -88,14 +87,20 @@ class DuplicateRepository:
         ).all()
         return {r.application_id: r.signals for r in rows}
 
-    def mark_checked(self, application_id: str, version: int) -> None:
-        self.session.execute(
-            dup_signals.update()
-            .where(dup_signals.c.application_id == application_id, dup_signals.c.checked_version < version)
-            .values(checked_version=version)
-        )
+    def mark_checked_many(self, versions: dict[str, int]) -> None:
+        """Mark each application checked at its version (never backwards: a newer version stays
+        pending). One UPDATE per distinct version, nearly always one or two."""
+        by_version: dict[int, list[str]] = {}
+        for app_id, version in versions.items():
+            by_version.setdefault(version, []).append(app_id)
+        for version, ids in by_version.items():
+            for chunk in _chunks(ids):
+                self.session.execute(
+                    dup_signals.update()
+                    .where(dup_signals.c.application_id.in_(chunk), dup_signals.c.checked_version < version)
+                    .values(checked_version=version)
+                )
 
-    # -- evidence
     def save_evidence(self, data: dict[str, Any]) -> None:
         stored_at = datetime.fromisoformat(data["stored_at"]) if data.get("stored_at") else None
         values = dict(
@@ -202,15 +207,31 @@ class DuplicateRepository:
         ]
 
     # -- settlements
-    def settled_pairs_of(self, application_id: str) -> list[dict[str, Any]]:
-        return [
-            _row(r)
-            for r in self.session.execute(
-                sa.select(dup_settled_pairs).where(
-                    sa.or_(dup_settled_pairs.c.a_id == application_id, dup_settled_pairs.c.b_id == application_id)
-                )
-            )
-        ]
+    def settled_pairs_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The settled pairs of each of ``ids`` (absent: none), in two indexed reads per chunk."""
+        return self._pairs_by_member(dup_settled_pairs, ids)
+
+    def open_suspicions_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The open suspicions of each of ``ids`` (absent: none), best score first."""
+        return self._pairs_by_member(dup_suspicions, ids, dup_suspicions.c.status == "open")
+
+    def _pairs_by_member(
+        self, table: sa.Table, ids: list[str], *where: sa.ColumnElement[bool]
+    ) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        wanted = set(ids)
+        for chunk in _chunks(ids):
+            # a_id and b_id each have their own index: two reads, not one OR that scans
+            for column in (table.c.a_id, table.c.b_id):
+                for r in self.session.execute(sa.select(table).where(column.in_(chunk), *where)):
+                    row = _row(r)
+                    for member in {row["a_id"], row["b_id"]} & wanted:
+                        if row not in out.setdefault(member, []):
+                            out[member].append(row)
+        for rows in out.values():
+            if "score" in rows[0]:
+                rows.sort(key=lambda x: -x["score"])
+        return out
 
     def save_settlement(self, values: dict[str, Any], pairs: list[tuple[str, str]]) -> None:
         self.session.execute(dup_settlements.insert().values(**values))
