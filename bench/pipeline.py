@@ -225,8 +225,19 @@ def run_phase(intake: str, unit: dict, forms_: list[dict], clients: int, batch: 
         "first_errors": errors[:3], "accepted_seconds": accepted, "accepted_per_s": len(ids) / accepted,
         "sustained_apps_per_s": len(seen) / finished if finished > 0 else 0.0,
         "latency_s": summary([watcher.seen_at[a] - watcher.forwarded_at[a] for a in seen]),
+        "latency_by_5s_of_forwarding": latency_windows(watcher, seen, started),
         "cpu_ms_per_application": cpu_ms,
     }
+
+
+def latency_windows(watcher: Watcher, ids: list[str], started: float, width: float = 5.0) -> list[dict]:
+    """Latency by when the application was forwarded, in ``width``-second windows: shows whether a
+    high p95 is a queue that grows all run long or a few stalls."""
+    windows: dict[int, list[float]] = {}
+    for a in ids:
+        windows.setdefault(int((watcher.forwarded_at[a] - started) // width), []).append(
+            watcher.seen_at[a] - watcher.forwarded_at[a])
+    return [{"from_s": k * width, **summary(v), "max": max(v)} for k, v in sorted(windows.items())]
 
 
 def phase_rows(name: str, r: dict, raw: float, goals: bool) -> list[tuple[str, str, str]]:
