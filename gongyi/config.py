@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import gongyi.events.memory_broker  # noqa: F401 - memory:// carries AMQP's message properties
+
 SERVICES = ("intake", "media", "review", "publish")
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
