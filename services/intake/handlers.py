@@ -157,12 +157,15 @@ def create_application(
     repo = ApplicationRepository(uow.session)
     if submit:
         app.call_version = _checked_for_submission(uow, repo, app, now, evidence_summary, (version, call))
+        created = application_data(app, "create")  # the draft this request made, before its submission
         # stored already submitted: one INSERT, not an INSERT of the draft and an UPDATE of its form
         app.move("submit", principal.role, now)
         repo.add(app, _name_key(app))
+        uow.emit(BY_ACTION["create"], subject(app), created)
         uow.emit(BY_ACTION["submit"], subject(app), application_data(app, "submit"))
     else:
         repo.add(app, _name_key(app))
+        uow.emit(BY_ACTION["create"], subject(app), application_data(app, "create"))
     uow.commit()
     return app
 
@@ -524,6 +527,7 @@ def import_workbook(
                     form=form,
                 )
                 repo.add(app, _name_key(app))
+                uow.emit(BY_ACTION["import"], subject(app), application_data(app, "import"))
                 created.append({"row": result.row, "application_id": app.id, "project_name": form.get("project_name")})
                 continue
         errors.append({"row": result.row, "issues": issues})

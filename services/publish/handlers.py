@@ -83,26 +83,22 @@ def record_review(uow: UnitOfWork, event: dict[str, Any]) -> bool:
     return True
 
 
-def record_forwarded(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    """Keep a forwarded application's category, province, unit and applicant type; the form's
-    personal data (contacts, applicant name, credit code) is not stored."""
-    if not uow.claim(event, "publish.record_forwarded"):
+def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    """Keep an application's latest state (from any of intake's application.*.v1 events) and its
+    category, province, unit and applicant type; personal data (contacts, applicant name, credit
+    code) is not stored. The forwarded event's form is the fullest source of the attributes."""
+    verb = event["type"].split(".")[1]
+    if not uow.claim(event, f"publish.record_{verb}"):  # the names forwarded/withdrawn always had
         return False
     d = event["data"]
-    form = d.get("form") or {}
-    applicant = form.get("applicant") or {}
-    ApplicationRepository(uow.session).upsert(
-        d["application_id"], d["call_id"], category=form.get("category"), province=applicant.get("province"),
-        unit_code=d.get("unit_code"), applicant_type=applicant.get("type"),
+    applicant = (d.get("form") or {}).get("applicant") or {}
+    ApplicationRepository(uow.session).record(
+        d["application_id"], d["call_id"], d["state"], d.get("sequence"),
+        withdrawn_by=d.get("by_role"), as_duplicate=bool(d.get("as_duplicate")),
+        category=(d.get("form") or {}).get("category") or d.get("category"),
+        province=applicant.get("province") or d.get("province"),
+        unit_code=d.get("unit_code"), applicant_type=applicant.get("type") or d.get("applicant_type"),
     )
-    uow.commit()
-    return True
-
-
-def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    if not uow.claim(event, "publish.record_withdrawn"):
-        return False
-    ApplicationRepository(uow.session).mark_withdrawn(event["data"]["application_id"], event["data"]["call_id"])
     uow.commit()
     return True
 
@@ -434,7 +430,8 @@ def publish_case(
 
 
 def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
-    """Counts from what publish holds: screening decisions and review totals (from review's events),
+    """Counts from what publish holds: every application intake created, in its latest state (from
+    intake's application events), screening decisions and review totals (from review's events),
     the confirmed selections' snapshots (category/province/unit of listed and reserve projects),
     published final lists, objections, reports and cases."""
     call = CallRepository(uow.session).get(call_id)
@@ -463,9 +460,12 @@ def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
         selected, publish_scores = latest.final_list(), latest.publish_scores
     categories, units = _labels(call, "categories"), _labels(call, "recommending_units", label_key="name")
     types = _labels(call, "applicant_types")
-    for app in ApplicationRepository(uow.session).for_call(call_id):  # forwarded: the fullest source
+    for app in ApplicationRepository(uow.session).for_call(call_id):  # intake's events: the fullest source
         known[app["application_id"]] = {
             "application_id": app["application_id"],
+            "state": app["state"],
+            "withdrawn_by": app["withdrawn_by"],
+            "as_duplicate": app["as_duplicate"],
             "category": categories.get(app["category"] or "", app["category"]),
             "province": app["province"],
             "unit": units.get(app["unit_code"] or "", app["unit_code"]),

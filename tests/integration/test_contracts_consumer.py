@@ -20,7 +20,7 @@ from gongyi.cli import main as cli
 from gongyi.db import make_engine, outbox_t
 
 EXAMPLE = REPO / "examples" / "consumer" / "consumer.py"
-TYPES = ("application.submitted.v1", "application.endorsed.v1", "application.forwarded.v1")
+TYPES = ("application.created.v1", "application.submitted.v1", "application.endorsed.v1", "application.forwarded.v1")
 
 
 def cli_env(settings) -> dict[str, str]:  # noqa: ANN001
@@ -90,9 +90,9 @@ def flow(settings):
             with engine.connect() as conn:
                 rows = conn.execute(sa.select(outbox_t.c.id, outbox_t.c.sent_at).where(
                     outbox_t.c.subject.in_(subjects), outbox_t.c.type.in_(TYPES))).all()
-            return rows if len(rows) == 6 and all(r.sent_at for r in rows) else None
+            return rows if len(rows) == 2 * len(TYPES) and all(r.sent_at for r in rows) else None
 
-        rows = wait_until(all_sent, timeout=30, message="intake's relay to send the six events")
+        rows = wait_until(all_sent, timeout=30, message="intake's relay to send the eight events")
         yield {"queue": queue, "ids": ids, "first_outbox_id": min(r.id for r in rows),
                "last_outbox_id": max(r.id for r in rows)}
     engine.dispose()
@@ -115,7 +115,7 @@ def test_example_consumer_receives_the_events_and_ignores_a_replay(flow, setting
         "--to-queue", flow["queue"]], env=cli_env(settings))
     assert replayed.exit_code == 0, replayed.output
     result = json.loads(replayed.output.strip().splitlines()[-1])
-    assert result["published"] >= 6 and result["target"] == f"queue {flow['queue']}"
+    assert result["published"] >= 2 * len(TYPES) and result["target"] == f"queue {flow['queue']}"
 
     second = run_example(settings, flow["queue"], state)
     assert second["stats"]["received"] == result["published"]

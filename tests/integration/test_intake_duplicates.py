@@ -118,6 +118,7 @@ def test_flags_show_to_unit_and_staff_and_same_project_withdraws_the_other(who, 
     events = _withdrawn_events(settings, other)
     assert len(events) == 1  # the redelivered settlement withdrew nothing twice
     assert events[0]["data"]["by_role"] == "staff" and "同一项目" in events[0]["data"]["reason"]
+    assert events[0]["data"]["as_duplicate"] is True  # the year-end summary counts withdrawn duplicates
 
 
 def test_different_projects_settles_without_withdrawing(who, settings):

@@ -115,13 +115,18 @@ def test_full_path_with_return_and_staff_withdrawal(who, settings):
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
 
     events = _events(settings, app_id)
+    created, *events = _events(settings, app_id)
+    assert created["type"] == "application.created.v1" and created["data"]["state"] == "draft"
+    assert created["data"]["sequence"] == 0 and created["data"]["imported"] is False
     assert [e["type"] for e in events] == [
         "application.submitted.v1", "application.returned.v1", "application.submitted.v1",
         "application.endorsed.v1", "application.forwarded.v1", "application.withdrawn.v1",
     ]
+    # each move numbers its event: a consumer reading several queues orders them by it
+    assert [e["data"]["sequence"] for e in events] == [1, 2, 3, 4, 5, 6]
     assert events[1]["data"]["reason"] == "请补充实施成效数据" and events[1]["data"]["by_role"] == "unit"
     assert events[4]["data"]["form"]["contact"]["mobile"] == "13800138000"  # the index needs the whole form
-    assert events[5]["data"]["by_role"] == "staff"
+    assert events[5]["data"]["by_role"] == "staff" and events[5]["data"]["as_duplicate"] is False
     assert [h["action"] for h in got["history"]] == ["submit", "return", "submit", "endorse", "forward"]
 
 
@@ -326,7 +331,9 @@ def test_create_and_submit_in_one_step(who, settings):
     form = sample_form()
     resp = applicant.post("/api/intake/applications", json={"call_id": CALL, "form": form, "submit": True})
     assert resp.status_code == 201 and resp.json()["state"] == "submitted", resp.text
-    assert [e["type"] for e in _events(settings, resp.json()["id"])] == ["application.submitted.v1"]
+    events = _events(settings, resp.json()["id"])
+    assert [(e["type"], e["data"]["state"], e["data"]["sequence"]) for e in events] == [
+        ("application.created.v1", "draft", 0), ("application.submitted.v1", "submitted", 1)]
     # a form that breaks a submission rule is refused whole: no draft is left behind
     name = f"不完整的申报{uuid.uuid4().hex[:6]}"
     bad = {**sample_form(name), "summary": ""}
@@ -354,8 +361,9 @@ def test_batch_endorses_and_forwards_together(who, settings):
         app = unit.get(f"/api/intake/applications/{app_id}").json()
         assert app["state"] == "forwarded"
         assert [e["type"] for e in _events(settings, app_id)] == [
-            "application.submitted.v1", "application.endorsed.v1", "application.forwarded.v1"]
-        assert _events(settings, app_id)[1]["data"]["state"] == "endorsed"
+            "application.created.v1", "application.submitted.v1", "application.endorsed.v1",
+            "application.forwarded.v1"]
+        assert _events(settings, app_id)[2]["data"]["state"] == "endorsed"
     # the already-endorsed one is forwarded without a second endorsement
     assert [e["type"] for e in _events(settings, endorsed)][-2:] == ["application.endorsed.v1",
                                                                       "application.forwarded.v1"]
@@ -370,6 +378,6 @@ def test_batch_endorses_and_forwards_together(who, settings):
     items = {i["application_id"]: i for i in _err(refused, 409, "batch_refused")["details"]["items"]}
     assert items[draft]["error"]["code"] == "application_not_found"  # a unit never sees drafts
     assert unit.get(f"/api/intake/applications/{ready}").json()["state"] == "submitted"
-    assert [e["type"] for e in _events(settings, ready)] == ["application.submitted.v1"]
+    assert [e["type"] for e in _events(settings, ready)] == ["application.created.v1", "application.submitted.v1"]
     _err(unit.post("/api/intake/batches", json={"application_ids": [ready], "idempotency_key": uuid.uuid4().hex,
                                                  "endorse_opinion": ""}), 422, "invalid_input")

@@ -347,9 +347,10 @@ def test_year_end_summary_counts_review_events(env, published):
     def summary():
         s = staff.get(f"/api/publish/calls/{CALL_ID}/summary").json()
         by_type = {r["key"]: r["applications"] for r in s["by_applicant_type"]}
-        ready = s["scores"]["count"] >= 5 and s["totals"]["screened"] >= 6
+        ready = s["scores"]["count"] >= 5 and s["totals"]["screened"] >= 6 and s["totals"]["withdrawn"] >= 1
         # events arrive on separate queues: wait for the state where all have been applied
-        return s if ready and by_type.get("政府部门") == 1 and by_type.get("新闻媒体") == 1 else None
+        # (政府部门 2: the withdrawn application is counted among the applications too)
+        return s if ready and by_type.get("政府部门") == 2 and by_type.get("新闻媒体") == 1 else None
 
     s = wait_until(summary, message="screening and review events counted")
     assert s["screening"]["pass_rate"] < 1 and s["totals"]["passed_screening"] >= 5
@@ -358,7 +359,7 @@ def test_year_end_summary_counts_review_events(env, published):
     [education] = [r for r in s["by_category"] if r["key"] == EDUCATION]  # the call's label, not its code
     assert education["selected"] == 3 and education["passed"] >= 5
     [rescue] = [r for r in s["by_category"] if r["key"] == "互联网+应急救援"]
-    assert rescue["applications"] == 2  # the withdrawn one is not counted
+    assert rescue["applications"] == 3 and rescue["forwarded"] == 2 and rescue["withdrawn"] == 1
     assert {r["key"] for r in s["by_unit"]} >= {"天津市委网信办", "北京市委网信办"}
     assert len(s["selected"]) == 3
     xlsx = staff.get(f"/api/publish/calls/{CALL_ID}/summary", params={"format": "xlsx"})
@@ -373,6 +374,69 @@ def test_year_end_summary_counts_review_events(env, published):
     assert_no_pii(pdf.content, PII)
     assert_no_pii(xlsx.content, PII)
     assert env["public"].get(f"/api/publish/calls/{CALL_ID}/summary").status_code == 401
+
+
+def _app_event(type_: str, app: str, call_id: str, state: str, sequence: int, **extra) -> dict:
+    data = {"application_id": app, "call_id": call_id, "call_version": 1, "state": state, "unit_code": "cac-beijing",
+            "project_name": f"项目{app}", "category": "education", "applicant_name": "某基金会",
+            "applicant_type": "social_organisation", "province": "北京市", "sequence": sequence, **extra}
+    return _event("intake", type_, f"application/{app}", data)
+
+
+def test_year_end_summary_counts_applications_in_every_state(env):
+    """Eight applications created: the summary says 申报项目 8, split by state, whatever order the
+    events of one application arrive in (one queue per type) and however often one is redelivered."""
+    amqp, staff = env["settings"].amqp_uri, env["staff"]
+    call_id = f"states-{uuid.uuid4().hex[:8]}"
+    doc = open_call_document("2024-national") | {"id": call_id}
+    publish_event(amqp, _event("intake", "call.loaded.v1", f"call/{call_id}", {
+        "call_id": call_id, "version": 1, "fingerprint": "e" * 16, "document": doc}), "intake")
+    A = "application.{}.v1".format
+    t = uuid.uuid4().hex[:6]
+    forwarded_form = sample_form() | {"category": "emergency_rescue"}
+    events = [
+        _app_event(A("created"), f"{t}-draft", call_id, "draft", 0),
+        _app_event(A("created"), f"{t}-sub", call_id, "draft", 0),
+        _app_event(A("submitted"), f"{t}-sub", call_id, "submitted", 1),
+        # returned (sequence 2) sent before the submission it follows: the state stays returned
+        _app_event(A("returned"), f"{t}-ret", call_id, "returned", 2, reason="补充", by_role="unit"),
+        _app_event(A("submitted"), f"{t}-ret", call_id, "submitted", 1),
+        _app_event(A("created"), f"{t}-ret", call_id, "draft", 0),
+        _app_event(A("rejected"), f"{t}-rej", call_id, "rejected", 2, reason="不符", by_role="unit"),
+        _app_event(A("withdrawn"), f"{t}-wd", call_id, "withdrawn", 1, reason="调整", by_role="applicant",
+                   as_duplicate=False),
+        _app_event(A("created"), f"{t}-wd", call_id, "draft", 0),  # the withdrawal arrived first
+        _app_event(A("endorsed"), f"{t}-end", call_id, "endorsed", 2, unit_opinion="同意", imported=False),
+        _app_event(A("forwarded"), f"{t}-fwd", call_id, "forwarded", 3, batch_id="b1", form=forwarded_form,
+                   forwarded_at="2024-02-02T10:00:00+08:00"),
+        _app_event(A("forwarded"), f"{t}-dup", call_id, "forwarded", 3, batch_id="b1", form=forwarded_form,
+                   forwarded_at="2024-02-02T10:00:00+08:00"),
+        _app_event(A("withdrawn"), f"{t}-dup", call_id, "withdrawn", 4, reason="同一项目重复申报",
+                   by_role="staff", as_duplicate=True, category="emergency_rescue"),
+    ]
+    for event in events:
+        publish_event(amqp, event, "intake")
+    publish_event(amqp, events[2], "intake")  # redelivered: counted once
+
+    def summary():
+        s = staff.get(f"/api/publish/calls/{call_id}/summary")
+        if s.status_code != 200:
+            return None
+        s = s.json()
+        done = s["totals"]["applications"] == 8 and s["totals"]["withdrawn"] == 2 and s["totals"]["forwarded"] == 1
+        return s if done and {r["state"]: r["count"] for r in s["by_state"]}["draft"] == 1 else None
+
+    s = wait_until(summary, message="every application event applied")
+    assert {r["state"]: r["count"] for r in s["by_state"]} == {
+        "draft": 1, "submitted": 1, "returned": 1, "rejected": 1, "endorsed": 1, "forwarded": 1, "withdrawn": 2}
+    assert s["withdrawn"] == {"total": 2, "by_applicant": 1, "by_staff": 0, "duplicates": 1}
+    assert s["totals"]["withdrawn_duplicates"] == 1
+    assert "草稿" in s["definitions"]["applications"]["zh"]
+    rescue = next(r for r in s["by_category"] if r["key"] == "互联网+应急救援")  # from the forwarded form
+    assert rescue["applications"] == 2 and rescue["forwarded"] == 1 and rescue["withdrawn"] == 1
+    pdf = staff.get(f"/api/publish/calls/{call_id}/summary", params={"format": "pdf"})
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "申报项目8个" in text.replace(" ", "").replace("\n", "")
 
 
 def test_notice_documents_use_optimistic_locking(env, published):

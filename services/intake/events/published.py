@@ -11,6 +11,7 @@ from typing import Any
 from services.intake.domain.applications import Application
 
 CALL_LOADED = "call.loaded.v1"
+APPLICATION_CREATED = "application.created.v1"
 APPLICATION_SUBMITTED = "application.submitted.v1"
 APPLICATION_RETURNED = "application.returned.v1"
 APPLICATION_REJECTED = "application.rejected.v1"
@@ -19,6 +20,8 @@ APPLICATION_FORWARDED = "application.forwarded.v1"
 APPLICATION_WITHDRAWN = "application.withdrawn.v1"
 
 BY_ACTION = {
+    "create": APPLICATION_CREATED,
+    "import": APPLICATION_CREATED,
     "submit": APPLICATION_SUBMITTED,
     "return": APPLICATION_RETURNED,
     "reject": APPLICATION_REJECTED,
@@ -48,10 +51,17 @@ def application_data(app: Application, action: str) -> dict[str, Any]:
         "category": app.form.get("category"),
         "applicant_name": applicant.get("name"),
         "applicant_type": applicant.get("type"),
+        "province": applicant.get("province"),
+        # every move appends to the history: consumers order an application's events by this
+        "sequence": len(app.history),
     }
+    if action in ("create", "import"):
+        data["imported"] = action == "import"
     if action in ("return", "reject", "withdraw", *_STAFF_ACTIONS):
         data["reason"] = app.reason
         data["by_role"] = "staff" if action in _STAFF_ACTIONS else ("applicant" if action == "withdraw" else "unit")
+    if action in ("withdraw", *_STAFF_ACTIONS):
+        data["as_duplicate"] = action == "duplicate_withdraw"
     if action in ("endorse", "endorse_imported"):
         data["unit_opinion"] = app.unit_opinion
         data["imported"] = action == "endorse_imported"

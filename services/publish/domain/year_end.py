@@ -3,7 +3,8 @@ the selected list; rendered to XLSX and to a PDF with bar charts drawn with fpdf
 
 Inputs are plain data so review and intake can hand over whatever they store:
 - ``applications``: mappings with ``application_id``, ``category``, ``province``, ``unit``,
-  ``applicant_type``;
+  ``applicant_type`` and the application's intake ``state`` (``withdrawn_by``, ``as_duplicate``
+  for withdrawals); one review or a selection knows without intake's events was ``forwarded``;
 - ``screening``: ``{application_id: passed}`` or mappings with ``application_id``, ``passed``;
 - ``scores``: ``{application_id: score}`` or mappings with ``application_id``, ``score``;
 - ``selected``: ``SelectionEntry`` objects or mappings of the snapshot fields.
@@ -35,10 +36,41 @@ DIMENSIONS = {
 }
 
 
+# Intake's lifecycle states: each application is counted in exactly one, its latest.
+STATES: dict[str, tuple[str, str]] = {
+    "draft": ("草稿（未提交）", "created, never submitted to its recommending unit"),
+    "submitted": ("已提交，待推荐单位审核", "submitted, waiting for its recommending unit"),
+    "returned": ("退回修改中", "returned to the applicant for revision, not resubmitted yet"),
+    "rejected": ("推荐单位未通过", "rejected by its recommending unit"),
+    "endorsed": ("推荐单位已同意，待统一申报", "endorsed by its unit, not yet forwarded in a batch"),
+    "forwarded": ("已统一申报（进入评审）", "forwarded by its unit in a batch: the projects review works on"),
+    "withdrawn": ("已撤回", "withdrawn by its applicant, or by staff (duplicates included)"),
+}
+# What every count of the summary means (shown with it, so a reader need not guess).
+DEFINITIONS: dict[str, tuple[str, str]] = {
+    "applications": ("申报项目：创建的全部申报，含草稿、退回、未通过与撤回（含重复申报撤回）",
+                     "every application created, in any state (drafts, rejected and withdrawn included)"),
+    "forwarded": ("统一申报：推荐单位已统一申报、仍在评审中的项目", "forwarded by a unit and not withdrawn since"),
+    "withdrawn": ("已撤回：申报主体或工作人员撤回的申报", "withdrawn by the applicant or by staff"),
+    "withdrawn_duplicates": ("重复申报撤回：因与其他申报属同一项目而被撤回", "withdrawn as a duplicate of another"),
+    "screened": ("参加初审：已作出初审决定的项目", "projects with an initial-screening decision"),
+    "passed_screening": ("通过初审", "passed the initial screening"),
+    "screened_out": ("初审未通过", "did not pass the initial screening"),
+    "scored": ("完成评分：至少有一份专家评分的项目", "projects with at least one submitted expert review"),
+    "selected": ("入选：最新公布的最终名单中的项目", "projects on the latest published final list"),
+}
+
+
 def _as_map(data: Mapping[str, Any] | Sequence[Mapping[str, Any]], value_key: str) -> dict[str, Any]:
     if isinstance(data, Mapping):
         return {str(k): v for k, v in data.items()}
     return {str(item["application_id"]): item[value_key] for item in data}
+
+
+def _state(app: Mapping[str, Any]) -> str:
+    # review and the selections only ever see forwarded applications
+    state = str(app.get("state") or "forwarded")
+    return state if state in STATES else "forwarded"
 
 
 def _rate(passed: int, screened: int) -> float | None:
@@ -80,6 +112,7 @@ def year_end_summary(
             aid = str(app["application_id"])
             c = rows.setdefault(key, Counter())
             c["applications"] += 1
+            c[_state(app)] += 1
             if aid in passed_map:
                 c["screened"] += 1
                 c["passed"] += passed_map[aid]
@@ -88,6 +121,8 @@ def year_end_summary(
             {
                 "key": key,
                 "applications": c["applications"],
+                "forwarded": c["forwarded"],
+                "withdrawn": c["withdrawn"],
                 "screened": c["screened"],
                 "passed": c["passed"],
                 "pass_rate": _rate(c["passed"], c["screened"]),
@@ -100,13 +135,34 @@ def year_end_summary(
     values = sorted(score_map.values())
     screened = len(passed_map)
     passed = sum(passed_map.values())
+    states = Counter(_state(app) for app in applications)
+    withdrawn = [app for app in applications if _state(app) == "withdrawn"]
+    duplicates = sum(bool(app.get("as_duplicate")) for app in withdrawn)
     summary: dict[str, Any] = {
         "totals": {
             "applications": len(applications),
+            "forwarded": states["forwarded"],
+            "withdrawn": len(withdrawn),
+            "withdrawn_duplicates": duplicates,
             "screened": screened,
             "passed_screening": passed,
+            "screened_out": screened - passed,
             "scored": len(values),
             "selected": len(entries),
+        },
+        # one row per state, zeros included, in lifecycle order: the rows add up to "applications"
+        "by_state": [
+            {"state": state, "label": label, "count": states[state]} for state, (label, _en) in STATES.items()
+        ],
+        "withdrawn": {
+            "total": len(withdrawn),
+            "by_applicant": sum(app.get("withdrawn_by") == "applicant" for app in withdrawn),
+            "by_staff": sum(app.get("withdrawn_by") == "staff" and not app.get("as_duplicate") for app in withdrawn),
+            "duplicates": duplicates,
+        },
+        "definitions": {
+            **{key: {"zh": zh, "en": en} for key, (zh, en) in DEFINITIONS.items()},
+            **{f"state.{key}": {"zh": zh, "en": en} for key, (zh, en) in STATES.items()},
         },
         "screening": {"pass_rate": _rate(passed, screened)},
         "scores": {
@@ -158,17 +214,29 @@ def year_end_xlsx(summary: Mapping[str, Any], title: str) -> bytes:
         overview.append([label, totals[key]])
     rate = summary["screening"]["pass_rate"]
     overview.append(["初审通过率", "—" if rate is None else f"{rate:.1%}"])
+    overview.append([])
+    overview.append(["按申报状态", "项目数"])
+    for row in summary["by_state"]:
+        overview.append([row["label"], row["count"]])
+    for key, label in (("screened_out", "初审未通过数"), ("withdrawn_duplicates", "重复申报撤回数")):
+        overview.append([label, totals[key]])
+    overview.append([])
+    overview.append(["口径说明"])
+    for key in DEFINITIONS:
+        overview.append([summary["definitions"][key]["zh"]])
     overview.column_dimensions["A"].width = 20
     overview.column_dimensions["B"].width = 14
     for name, (_field, label) in DIMENSIONS.items():
         _sheet(
             book,
             f"按{label}",
-            [label, "申报数", "参加初审", "通过初审", "通过率", "入选数"],
+            [label, "申报数", "统一申报", "已撤回", "参加初审", "通过初审", "通过率", "入选数"],
             [
                 [
                     r["key"],
                     r["applications"],
+                    r["forwarded"],
+                    r["withdrawn"],
                     r["screened"],
                     r["passed"],
                     "—" if r["pass_rate"] is None else f"{r['pass_rate']:.1%}",
@@ -234,15 +302,22 @@ def year_end_pdf(summary: Mapping[str, Any], title: str) -> bytes:
     t = summary["totals"]
     rate = summary["screening"]["pass_rate"]
     rate_text = "—" if rate is None else f"{rate:.1%}"
+    states = "、".join(f"{r['label']} {r['count']} 个" for r in summary["by_state"] if r["count"])
     pdf.multi_cell(
         0,
         7,
-        f"申报项目 {t['applications']} 个，参加初审 {t['screened']} 个，通过初审 {t['passed_screening']} 个"
-        f"（通过率 {rate_text}），完成评分 {t['scored']} 个，入选 {t['selected']} 个。",
+        f"申报项目 {t['applications']} 个（{states or '无'}；其中重复申报撤回 {t['withdrawn_duplicates']} 个），"
+        f"参加初审 {t['screened']} 个，通过初审 {t['passed_screening']} 个（通过率 {rate_text}），"
+        f"初审未通过 {t['screened_out']} 个，完成评分 {t['scored']} 个，入选 {t['selected']} 个。",
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    pdf.set_font(size=8)
+    for key in DEFINITIONS:
+        pdf.multi_cell(0, 5, f"· {summary['definitions'][key]['zh']}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(size=11)
     pdf.ln(3)
+    _bar_chart(pdf, "各申报状态项目数", [(r["label"], r["count"]) for r in summary["by_state"]])
     _bar_chart(pdf, "各类别申报数", [(r["key"], r["applications"]) for r in summary["by_category"]])
     _bar_chart(pdf, "各类别入选数", [(r["key"], r["selected"]) for r in summary["by_category"]])
     _bar_chart(

@@ -86,15 +86,40 @@ class PublishService(platform_routes(api)):
         with self.db as uow:
             handlers.record_call(uow, event)
 
+    @event_handler("intake", "application.created.v1")
+    def on_application_created(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_application(uow, event)
+
+    @event_handler("intake", "application.submitted.v1")
+    def on_application_submitted(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_application(uow, event)
+
+    @event_handler("intake", "application.returned.v1")
+    def on_application_returned(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_application(uow, event)
+
+    @event_handler("intake", "application.rejected.v1")
+    def on_application_rejected(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_application(uow, event)
+
+    @event_handler("intake", "application.endorsed.v1")
+    def on_application_endorsed(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_application(uow, event)
+
     @event_handler("intake", "application.forwarded.v1")
     def on_application_forwarded(self, event: dict) -> None:
         with self.db as uow:
-            handlers.record_forwarded(uow, event)
+            handlers.record_application(uow, event)
 
     @event_handler("intake", "application.withdrawn.v1")
     def on_application_withdrawn(self, event: dict) -> None:
         with self.db as uow:
-            handlers.record_withdrawn(uow, event)
+            handlers.record_application(uow, event)
 
     @event_handler("review", "selection.confirmed.v1")
     def on_selection_confirmed(self, event: dict) -> None:

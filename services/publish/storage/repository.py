@@ -300,40 +300,56 @@ class ReviewDataRepository:
 
 
 class ApplicationRepository:
-    """Forwarded applications: category, province, unit and applicant type only (no personal data)."""
+    """Every application intake told us about: its latest state and its category, province, unit and
+    applicant type only (no personal data)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def upsert(self, application_id: str, call_id: str, **fields: str | None) -> None:
-        exists = self.session.execute(
-            sa.select(applications.c.application_id).where(applications.c.application_id == application_id)
+    def record(
+        self,
+        application_id: str,
+        call_id: str,
+        state: str,
+        sequence: int | None,
+        *,
+        withdrawn_by: str | None = None,
+        as_duplicate: bool = False,
+        **fields: str | None,
+    ) -> None:
+        """Apply one application event. Events come on one queue per type, so they may arrive out
+        of order: the state of the highest ``sequence`` wins, and a withdrawal (intake's last move)
+        is final. Attributes never blank out what an earlier event gave."""
+        row = self.session.execute(
+            sa.select(applications).where(applications.c.application_id == application_id)
         ).first()
-        values = {"call_id": call_id, **fields}
-        if exists is None:
-            self.session.execute(
-                applications.insert().values(application_id=application_id, withdrawn=False, **values)
-            )
-        else:  # keeps ``withdrawn``: the withdrawal may arrive first (another queue), and it is final
+        newer = row is None or (
+            not row.withdrawn and (sequence is None or row.sequence is None or sequence >= row.sequence)
+        )
+        # a newer event's attributes replace; an older one's only fill in what is still unknown
+        values: dict[str, Any] = {"call_id": call_id, **{
+            k: v for k, v in fields.items() if v is not None and (newer or getattr(row, k) is None)}}
+        if newer:
+            values.update(state=state, withdrawn=state == "withdrawn")
+            if sequence is not None:
+                values["sequence"] = sequence
+            if state == "withdrawn":
+                values.update(withdrawn_by=withdrawn_by, as_duplicate=as_duplicate)
+        if row is None:
+            values.setdefault("withdrawn", False)
+            self.session.execute(applications.insert().values(application_id=application_id, **values))
+        else:
             self.session.execute(
                 applications.update().where(applications.c.application_id == application_id).values(**values)
             )
 
-    def mark_withdrawn(self, application_id: str, call_id: str) -> None:
-        exists = self.session.execute(
-            sa.select(applications.c.application_id).where(applications.c.application_id == application_id)
-        ).first()
-        if exists is None:
-            self.session.execute(
-                applications.insert().values(application_id=application_id, call_id=call_id, withdrawn=True)
-            )
-        else:
-            self.session.execute(
-                applications.update().where(applications.c.application_id == application_id).values(withdrawn=True)
-            )
-
     def for_call(self, call_id: str) -> list[dict[str, Any]]:
-        rows = self.session.execute(
-            sa.select(applications).where(applications.c.call_id == call_id, applications.c.withdrawn.is_(False))
-        ).all()
-        return [dict(r._mapping) for r in rows]
+        """All of a call's applications, withdrawn ones included; a row from before states were kept
+        was forwarded (or withdrawn)."""
+        rows = self.session.execute(sa.select(applications).where(applications.c.call_id == call_id)).all()
+        out = []
+        for r in rows:
+            item = dict(r._mapping)
+            item["state"] = item["state"] or ("withdrawn" if item["withdrawn"] else "forwarded")
+            out.append(item)
+        return out

@@ -96,7 +96,8 @@ review_totals = sa.Table(
     sa.Column("submitted_at", sa.String(40), nullable=False),
 )
 
-# intake's application.forwarded.v1, reduced to the non-personal fields the year-end summary counts
+# intake's application.*.v1 events, reduced to the non-personal fields the year-end summary counts
+# and each application's latest state (the one of the highest ``sequence``)
 applications = sa.Table(
     "applications",
     metadata,
@@ -107,4 +108,8 @@ applications = sa.Table(
     sa.Column("unit_code", sa.String(64), nullable=True),
     sa.Column("applicant_type", sa.String(64), nullable=True),
     sa.Column("withdrawn", sa.Boolean, nullable=False),
+    sa.Column("state", sa.String(16), nullable=True),
+    sa.Column("sequence", sa.Integer, nullable=True),
+    sa.Column("withdrawn_by", sa.String(16), nullable=True),
+    sa.Column("as_duplicate", sa.Boolean, nullable=False, server_default=sa.false()),
 )

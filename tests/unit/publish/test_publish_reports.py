@@ -124,8 +124,12 @@ def test_year_end_summary_counts_rates_distribution():
     s = _summary()
     assert s["totals"] == {
         "applications": 10,
+        "forwarded": 10,  # no state given: what review sees was forwarded
+        "withdrawn": 0,
+        "withdrawn_duplicates": 0,
         "screened": 10,
         "passed_screening": 7,
+        "screened_out": 3,
         "scored": 4,
         "selected": 2,
     }
@@ -135,6 +139,8 @@ def test_year_end_summary_counts_rates_distribution():
     assert other == {
         "key": "其他",
         "applications": 5,
+        "forwarded": 5,
+        "withdrawn": 0,
         "screened": 5,
         "passed": 2,
         "pass_rate": 0.4,
