@@ -182,6 +182,13 @@ def test_selection_quota_bounds_tie_and_confirmed_snapshot(world, settings):
     prop = r.json()
     assert [(s["application_id"], s["basis"]) for s in prop["selected"]] == [
         (ids["P3"], "score"), (ids["P4"], "category_minimum")]
+    # a minimum alone (no max) is a floor, not a cap
+    floor = staff.post(f"/api/review/calls/{call}/selection/proposal", json={
+        "ranking_id": ranking_id, "quota": 3, "per_category": {"social_assistance": {"min": 1}}})
+    assert floor.status_code == 200, floor.text
+    assert [(s["application_id"], s["basis"]) for s in floor.json()["selected"]] == [
+        (ids["P3"], "score"), (ids["P2"], "score"), (ids["P4"], "category_minimum")]
+    assert floor.json()["per_category"] == {"social_assistance": [1, None]}
     bad = staff.post(f"/api/review/calls/{call}/selection/proposal", json={
         "quota": 1, "per_category": {"education": {"min": 2, "max": 3}}})
     assert bad.status_code == 422 and bad.json()["details"]["issues"][0]["code"] == "category_minimums_exceed_quota"

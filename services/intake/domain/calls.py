@@ -133,7 +133,7 @@ class RecommendingUnit(_Model):
 
 class CategoryQuota(_Model):
     min: NonNegativeInt
-    max: NonNegativeInt
+    max: NonNegativeInt | None = None  # only a minimum is meant: no upper limit
 
 
 class Quotas(_Model):
@@ -304,7 +304,7 @@ def semantic_issues(call: CallDocument) -> list[Issue]:
             issues.append(
                 Issue("call_unknown_category", f"未知的项目类别：{code}", f"Unknown category: {code}", path)
             )
-        if quota.min > quota.max:
+        if quota.max is not None and quota.min > quota.max:
             issues.append(
                 Issue("call_quota_inverted", "名额下限大于上限", "Quota minimum exceeds its maximum", path)
             )

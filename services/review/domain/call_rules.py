@@ -30,7 +30,7 @@ class CallRules:
     conflicts: ConflictPolicy
     trim: bool
     quota: int
-    per_category: Mapping[str, tuple[int, int]]
+    per_category: Mapping[str, tuple[int, int | None]]  # max None: only a minimum
     screening: ScreeningRules
 
     def method(self, statistic: str | None = None, zscore: bool = False, trim_min_reviews: int | None = None,
@@ -77,7 +77,8 @@ def call_rules(document: Mapping[str, Any], version: int) -> CallRules:
         "text_fields": text_limit.get("fields", ["summary", "implementation_results", "innovation"]),
         "require_evidence": bool(evidence.get("require_at_least_one", False)),
     })
-    per_category = {code: (int(b["min"]), int(b["max"])) for code, b in (quotas.get("per_category") or {}).items()}
+    per_category = {code: (int(b["min"]), None if b.get("max") is None else int(b["max"]))
+                    for code, b in (quotas.get("per_category") or {}).items()}
     return CallRules(
         call_id=document["id"],
         version=version,

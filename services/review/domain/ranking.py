@@ -114,7 +114,7 @@ class SelectedProject:
 @dataclass(frozen=True)
 class Selection:
     quota: int
-    per_category: Mapping[str, tuple[int, int]]
+    per_category: Mapping[str, tuple[int, int | None]]
     selected: tuple[SelectedProject, ...]
     skipped: tuple[tuple[str, str], ...]  # (project_id, reason code) ranked above the cut but left out
     issues: tuple[Issue, ...] = ()
@@ -127,14 +127,15 @@ class Selection:
 def propose_selection(
     ranked: Sequence[RankedProject],
     quota: int = 30,
-    per_category: Mapping[str, tuple[int, int]] | None = None,
+    per_category: Mapping[str, tuple[int, int | None]] | None = None,
 ) -> Selection:
     """Fill each category's minimum with its best projects, then the rest of the quota by
-    overall rank, never exceeding a category's maximum. A proposal: staff decide the final list."""
+    overall rank, never exceeding a category's maximum (``None``: only a minimum, no cap).
+    A proposal: staff decide the final list."""
     per_category = dict(per_category or {})
     problems = []
     for code, (lo, hi) in sorted(per_category.items()):
-        if lo < 0 or hi < lo:
+        if lo < 0 or (hi is not None and hi < lo):
             problems.append(Issue("category_bounds_invalid", "类别名额下限不得大于上限",
                                   "A category's minimum must not exceed its maximum", f"per_category/{code}",
                                   {"min": lo, "max": hi}))

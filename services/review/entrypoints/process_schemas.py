@@ -91,7 +91,7 @@ class RankingQuery(Strict):
 
 class CategoryBounds(Strict):
     min: int = Field(ge=0, le=10_000)
-    max: int = Field(ge=0, le=10_000)
+    max: int | None = Field(default=None, ge=0, le=10_000, description="omitted or null: only a minimum, no cap")
 
 
 class ProposalIn(Strict):

@@ -146,7 +146,7 @@ def _latest_ranking_id(uow: UnitOfWork, call_id: str) -> str | None:
 
 
 def propose(uow: UnitOfWork, principal: Principal, call_id: str, ranking_id: str | None, quota: int | None,
-            per_category: dict[str, tuple[int, int]] | None) -> dict[str, Any]:
+            per_category: dict[str, tuple[int, int | None]] | None) -> dict[str, Any]:
     _, rules = current_call(uow.session, call_id)
     ranking_id = ranking_id or _latest_ranking_id(uow, call_id)
     if ranking_id is None:

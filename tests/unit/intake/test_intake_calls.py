@@ -222,3 +222,16 @@ def test_parse_call_accepts_date_objects_from_other_loaders():
     data["eligibility"]["started_before"] = date(2023, 1, 1)
     data["window"]["closes"] = datetime(2024, 2, 29, 23, 59, 59)
     assert parse_call(data).window.closes == national().window.closes
+
+
+def test_a_category_quota_may_give_only_a_minimum():
+    data = copy.deepcopy(_raw(national()))
+    data["quotas"]["per_category"] = {"education": {"min": 2}, "emergency_rescue": {"min": 1, "max": None}}
+    assert list(Draft202012Validator(call_schema()).iter_errors(data)) == []
+    call = parse_call(data)
+    assert call.quotas.per_category["education"].max is None and call.quotas.per_category["education"].min == 2
+    # what intake sends on call.loaded.v1 stays valid, with no maximum
+    assert list(Draft202012Validator(call_schema()).iter_errors(_raw(call))) == []
+    data["quotas"]["per_category"]["education"] = {"max": 3}  # a maximum alone is not a quota
+    with pytest.raises(InvalidInput):
+        parse_call(data)

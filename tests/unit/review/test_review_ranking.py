@@ -1,10 +1,13 @@
 import dataclasses
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from gongyi.errors import InvalidInput
 from services.review.domain.aggregation import AggregationMethod, ReviewInput, aggregate
+from services.review.domain.call_rules import call_rules
 from services.review.domain.ranking import (
     ProjectMeta,
     by_category,
@@ -116,3 +119,23 @@ def test_snapshot_is_immutable_hashed_and_detects_tampering():
     other = take_snapshot("call-2024", ranked, sel, AggregationMethod(zscore=True), T0, agg)
     assert other.content_hash != snap.content_hash
     hash(snap)  # hashable: no mutable members
+
+
+def test_a_minimum_without_a_maximum_is_honoured_and_not_a_cap():
+    # Z and X need 1 and 2, neither has a maximum: the minimums first (P09; P00, P02), then by score.
+    s = propose_selection(ranked_pool(), quota=4, per_category={"Z": (1, None), "X": (2, None)})
+    assert s.project_ids == ("P00", "P01", "P02", "P09") and s.skipped == () and s.issues == ()
+    assert {x.project_id: x.basis for x in s.selected} == {
+        "P00": "category_minimum", "P02": "category_minimum", "P09": "category_minimum", "P01": "score"}
+    # no cap: X takes more than its minimum when its projects rank high
+    s = propose_selection(ranked_pool(), quota=4, per_category={"X": (1, None)})
+    assert s.project_ids == ("P00", "P01", "P02", "P03") and s.skipped == ()
+    with pytest.raises(InvalidInput) as err:  # the minimums still must fit the quota
+        propose_selection(ranked_pool(), quota=2, per_category={"X": (3, None)})
+    assert err.value.issues[0].code == "category_minimums_exceed_quota"
+
+
+def test_call_rules_read_a_minimum_only_category_quota():
+    doc = yaml.safe_load((Path(__file__).resolve().parents[3] / "calls" / "2024-national.yaml").read_text("utf-8"))
+    doc["quotas"]["per_category"] = {"education": {"min": 2}, "other": {"min": 0, "max": 3}}
+    assert dict(call_rules(doc, 1).per_category) == {"education": (2, None), "other": (0, 3)}
