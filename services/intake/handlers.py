@@ -22,6 +22,7 @@ from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.call_changes import rule_changes, rules_fingerprint
 from services.intake.domain.calls import CallDocument, parse_call
 from services.intake.domain.duplicate_flags import flags_from_suspicion, to_withdraw, withdraw_reason
+from services.intake.domain.evidence_notes import evidence_refs, evidence_warnings
 from services.intake.domain.form import parse_form
 from services.intake.domain.project_names import normalise_project_name
 from services.intake.domain.rules import EvidenceOwnerCheck, check_draft, check_submission, check_window
@@ -39,6 +40,7 @@ from services.intake.storage.repository import (
     BatchRepository,
     CallRepository,
     DuplicateFlagRepository,
+    EvidenceNoteRepository,
     ImportRepository,
 )
 
@@ -465,6 +467,31 @@ def record_duplicate_settled(uow: UnitOfWork, event: dict[str, Any]) -> list[str
         withdrawn.append(app_id)
     uow.commit()
     return withdrawn
+
+
+# -- media's evidence warnings
+
+
+def record_evidence_stored(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    if not uow.claim(event, "intake.evidence_stored"):
+        return False
+    EvidenceNoteRepository(uow.session).record(event["data"])
+    uow.commit()
+    return True
+
+
+def record_evidence_deleted(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    if not uow.claim(event, "intake.evidence_deleted"):
+        return False
+    EvidenceNoteRepository(uow.session).drop(event["data"]["evidence_id"])
+    uow.commit()
+    return True
+
+
+def evidence_warnings_for(uow: UnitOfWork, app: Application) -> list[dict[str, Any]]:
+    """Media's warnings (e.g. low_resolution) on the evidence ``app``'s form cites."""
+    ids = [evidence_id for _, evidence_id in evidence_refs(app.form)]
+    return evidence_warnings(app.form, EvidenceNoteRepository(uow.session).warnings_for(ids))
 
 
 def duplicate_flags_for(uow: UnitOfWork, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -10,6 +10,7 @@ import importlib.util
 import sys
 
 import pytest
+import requests
 from platform_support import REPO, running_services
 
 
@@ -191,3 +192,24 @@ def test_an_upload_needs_a_body_and_an_applicant(media, settings):
     assert resp.status_code == 401
     resp = ms.upload(media, token, b"", "image")
     assert resp.status_code == 422 and resp.json()["code"] == "empty_file"
+
+
+def test_an_image_under_1280x720_is_stored_with_a_low_resolution_warning(media, db, settings):
+    sub, token = ms.applicant(settings)
+    resp = ms.upload(media, token, hostile.valid_jpeg(1000, 600, seed=7), "image", content_type="image/jpeg",
+                     filename="现场照片.jpg")
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert (body["width"], body["height"]) == (1000, 600)
+    [warned] = body["warnings"]
+    assert warned["code"] == "low_resolution" and warned["message_zh"].startswith("分辨率过低")
+    assert warned["message_en"] and warned["details"]["min_long_side"] == 1280
+    # the owner sees it again on the evidence itself, and the stored event carries it
+    again = requests.get(f"{media}/api/media/evidence/{body['id']}", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10)
+    assert again.status_code == 200 and again.json()["warnings"] == body["warnings"]
+    (event,) = db.events("evidence.stored.v1", body["id"])
+    assert [w["code"] for w in event["data"]["warnings"]] == ["low_resolution"]
+    # exactly 1280 x 720 meets the rule: no warning
+    ok = ms.upload(media, token, hostile.valid_jpeg(1280, 720, seed=8), "image", content_type="image/jpeg")
+    assert ok.status_code == 201 and ok.json()["warnings"] == []

@@ -60,6 +60,17 @@ class OpinionIn(_In):
     opinion: str = Field(min_length=1, max_length=2000, description="The unit's opinion (推荐意见)")
 
 
+class EvidenceWarningOut(BaseModel):
+    """A warning media gave when it stored a piece of evidence the form cites (not a refusal)."""
+
+    evidence_id: str
+    path: str = Field(description="where the form cites it, e.g. image_evidence_ids[0]")
+    code: str = Field(description="e.g. low_resolution")
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+
 class DuplicateFlagOut(BaseModel):
     """A near-duplicate finding from the review service, as the unit and staff see it."""
 
@@ -98,6 +109,11 @@ class ApplicationOut(BaseModel):
     imported_by: str | None = Field(default=None, description="the unit that imported it from XLSX, if it did")
     duplicate_flags: list[DuplicateFlagOut] | None = Field(
         default=None, description="review's duplicate findings; shown to the unit and staff, null for the applicant"
+    )
+    evidence_warnings: list[EvidenceWarningOut] = Field(
+        default_factory=list,
+        description="media's warnings on the evidence the form cites (e.g. low_resolution under 1280×720) / "
+        "证明材料提示（如图片分辨率低于1280×720）",
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
+from gongyi.db import UnitOfWork
 from gongyi.dependencies import Database, SettingsProvider
 from gongyi.errors import PayloadTooLarge, UnsupportedMediaType
 from gongyi.events.consumer import event_handler
@@ -50,8 +51,9 @@ MAX_IMPORT_BYTES = 20 << 20
 SEES_DUPLICATE_FLAGS = ("unit", "staff")
 
 
-def _out(app: Application, duplicate_flags: list[dict[str, Any]] | None = None) -> ApplicationOut:
+def _out(uow: UnitOfWork, app: Application, duplicate_flags: list[dict[str, Any]] | None = None) -> ApplicationOut:
     return ApplicationOut(
+        evidence_warnings=handlers.evidence_warnings_for(uow, app),
         id=app.id,
         call_id=app.call_id,
         call_version=app.call_version,
@@ -152,6 +154,7 @@ class IntakeService(platform_routes(api)):
         with self.db as uow:
             summary = media_evidence_summary(self.media) if body.submit else None
             return _out(
+                uow,
                 handlers.create_application(
                     uow, principal, body.call_id, body.form, submit=body.submit, evidence_summary=summary
                 )
@@ -202,8 +205,8 @@ class IntakeService(platform_routes(api)):
             app = ApplicationRepository(uow.session).get(app_id)
             handlers.ensure_visible(principal, app)
             if principal.role not in SEES_DUPLICATE_FLAGS:
-                return _out(app)
-            return _out(app, handlers.duplicate_flags_for(uow, [app.id])[app.id])
+                return _out(uow, app)
+            return _out(uow, app, handlers.duplicate_flags_for(uow, [app.id])[app.id])
 
     @api.route(
         "PUT",
@@ -216,7 +219,7 @@ class IntakeService(platform_routes(api)):
     )
     def save_form(self, principal: Principal, app_id: str, body: FormIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.update_form(uow, principal, app_id, body.form))
+            return _out(uow, handlers.update_form(uow, principal, app_id, body.form))
 
     @api.route(
         "POST",
@@ -234,7 +237,8 @@ class IntakeService(platform_routes(api)):
     )
     def submit(self, principal: Principal, app_id: str) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.submit(uow, principal, app_id, evidence_summary=media_evidence_summary(self.media)))
+            app = handlers.submit(uow, principal, app_id, evidence_summary=media_evidence_summary(self.media))
+            return _out(uow, app)
 
     @api.route(
         "POST",
@@ -247,7 +251,7 @@ class IntakeService(platform_routes(api)):
     )
     def withdraw(self, principal: Principal, app_id: str, body: OptionalReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.withdraw(uow, principal, app_id, body.reason))
+            return _out(uow, handlers.withdraw(uow, principal, app_id, body.reason))
 
     @api.route(
         "POST",
@@ -269,6 +273,7 @@ class IntakeService(platform_routes(api)):
         pass every submission rule (the endorsement is its submission)."""
         with self.db as uow:
             return _out(
+                uow,
                 handlers.unit_decision(
                     uow, principal, app_id, "endorse", body.opinion, media_evidence_summary(self.media)
                 )
@@ -285,7 +290,7 @@ class IntakeService(platform_routes(api)):
     )
     def return_for_revision(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.unit_decision(uow, principal, app_id, "return", body.reason))
+            return _out(uow, handlers.unit_decision(uow, principal, app_id, "return", body.reason))
 
     @api.route(
         "POST",
@@ -298,7 +303,7 @@ class IntakeService(platform_routes(api)):
     )
     def reject(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(handlers.unit_decision(uow, principal, app_id, "reject", body.reason))
+            return _out(uow, handlers.unit_decision(uow, principal, app_id, "reject", body.reason))
 
     @api.route(
         "POST",
@@ -391,6 +396,17 @@ class IntakeService(platform_routes(api)):
     def on_duplicate_settled(self, event: dict) -> None:
         with self.db as uow:
             handlers.record_duplicate_settled(uow, event)
+
+    # -- media's warnings on stored evidence, shown with the applications citing it
+    @event_handler("media", "evidence.stored.v1")
+    def on_evidence_stored(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_evidence_stored(uow, event)
+
+    @event_handler("media", "evidence.deleted.v1")
+    def on_evidence_deleted(self, event: dict) -> None:
+        with self.db as uow:
+            handlers.record_evidence_deleted(uow, event)
 
 
 def _too_large() -> PayloadTooLarge:

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from gongyi.errors import NotFound
 from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.duplicate_flags import OPEN, SETTLED, Flag
-from services.intake.storage.tables import applications, batches, call_versions, calls, duplicate_flags, imports
+from services.intake.storage.tables import (
+    applications,
+    batches,
+    call_versions,
+    calls,
+    duplicate_flags,
+    evidence_notes,
+    imports,
+)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -395,3 +403,30 @@ class BatchRepository:
                 created_at=datetime.now(UTC),
             )
         )
+
+
+class EvidenceNoteRepository:
+    """Media's warnings per evidence id, written only by media's evidence events."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, data: dict[str, Any]) -> None:
+        evidence_id = data["evidence_id"]
+        self.session.execute(evidence_notes.delete().where(evidence_notes.c.evidence_id == evidence_id))
+        self.session.execute(evidence_notes.insert().values(
+            evidence_id=evidence_id, owner_sub=data["owner_sub"], kind=data["kind"], width=data.get("width"),
+            height=data.get("height"), warnings=list(data.get("warnings") or []), stored_at=data["stored_at"],
+        ))
+
+    def drop(self, evidence_id: str) -> None:
+        self.session.execute(evidence_notes.delete().where(evidence_notes.c.evidence_id == evidence_id))
+
+    def warnings_for(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(evidence_notes.c.evidence_id, evidence_notes.c.warnings).where(
+                evidence_notes.c.evidence_id.in_(sorted(set(ids))))
+        ).all()
+        return {r.evidence_id: list(r.warnings or []) for r in rows}

@@ -104,3 +104,17 @@ imports = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("unit_code", "call_id", "sha256", name="uq_imports_unit_call_file"),
 )
+
+# media's evidence.stored.v1, reduced to what an application view shows (warnings such as
+# low_resolution); deleted evidence is dropped (evidence.deleted.v1)
+evidence_notes = sa.Table(
+    "evidence_notes",
+    metadata,
+    sa.Column("evidence_id", sa.String(64), primary_key=True),
+    sa.Column("owner_sub", sa.String(120), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("width", sa.Integer, nullable=True),
+    sa.Column("height", sa.Integer, nullable=True),
+    sa.Column("warnings", sa.JSON, nullable=False),
+    sa.Column("stored_at", sa.String(40), nullable=False),
+)

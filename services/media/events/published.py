@@ -41,7 +41,8 @@ def stored_data(row: dict[str, Any]) -> dict[str, Any]:
         "published_on": published_on.isoformat() if published_on else None,
         "screenshot_evidence_id": row.get("screenshot_evidence_id"),
         "warnings": [
-            {"code": w["code"], "message_zh": w["message_zh"], "message_en": w["message_en"]}
+            {"code": w["code"], "message_zh": w["message_zh"], "message_en": w["message_en"],
+             "details": dict(w.get("details") or {})}
             for w in row.get("warnings") or []
         ],
         "stored_at": _iso(row.get("stored_at")),
