@@ -19,7 +19,7 @@ from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
 from services.intake.domain.applications import Application, State, import_owner
-from services.intake.domain.call_changes import rule_changes, rules_fingerprint
+from services.intake.domain.call_changes import document_changes, rule_changes, rules_fingerprint
 from services.intake.domain.calls import CallDocument, parse_call
 from services.intake.domain.duplicate_flags import flags_from_suspicion, to_withdraw, withdraw_reason
 from services.intake.domain.evidence_notes import evidence_refs, evidence_warnings
@@ -79,11 +79,13 @@ def load_call(
     document = call.model_dump(mode="json")
     repo = CallRepository(uow.session)
     fingerprint = rules_fingerprint(call)
-    changes: list[Issue] = []
+    changes: list[Issue] = []  # the tightenings
+    previous: dict[str, Any] = {}  # a new call: every field is new
     if repo.exists(call.id):
         if repo.fingerprint(call.id) == fingerprint and _same_document(uow, call.id, document):
             version, _ = repo.current(call.id)
-            return {"call_id": call.id, "version": version, "changed": False, "changes": []}
+            return {"call_id": call.id, "version": version, "changed": False, "changes": [], "tightenings": []}
+        _, previous = repo.current(call.id)
         _, old = call_document(uow, call.id)
         changes = rule_changes(old, call)
         if changes and repo.accepted_count(call.id) and not (acknowledge_changes and note):
@@ -96,7 +98,8 @@ def load_call(
     version = repo.save_version(document, fingerprint, by, note)
     uow.emit(CALL_LOADED, f"call/{call.id}", call_loaded_data(document, version, fingerprint))
     uow.commit()
-    return {"call_id": call.id, "version": version, "changed": True, "changes": [c.to_dict() for c in changes]}
+    return {"call_id": call.id, "version": version, "changed": True,
+            "changes": document_changes(previous, document), "tightenings": [c.to_dict() for c in changes]}
 
 
 def _same_document(uow: UnitOfWork, call_id: str, document: dict[str, Any]) -> bool:

@@ -262,6 +262,20 @@ def test_after_the_deadline_nothing_is_submitted_or_forwarded(who):
     _err(unit.put(f"/api/intake/calls/{call_id}/window", json=window), 403, "forbidden_role")
     changed = staff.put(f"/api/intake/calls/{call_id}/window", json={**window, "acknowledge_changes": True})
     assert changed.status_code == 200 and changed.json()["version"] == 2
+    # the answer lists what changed, and which of it tightens the rules
+    body = changed.json()
+    assert body["changed"] is True and "window.closes" in {c["field"] for c in body["changes"]}
+    closes = next(c for c in body["changes"] if c["field"] == "window.closes")
+    assert closes["to"] == "2021-01-01T00:00:00+08:00" and closes["from"] != closes["to"]
+    assert "deadline_moved_earlier" in {t["code"] for t in body["tightenings"]}
+    # an extension (no tightening) still lists its change; the same window again changes nothing
+    later = {**window, "closes": "2021-06-30T23:59:59+08:00", "note": "延期"}
+    extended = staff.put(f"/api/intake/calls/{call_id}/window", json=later).json()
+    assert extended["changed"] is True and extended["tightenings"] == []
+    assert extended["changes"] == [{"field": "window.closes", "from": "2021-01-01T00:00:00+08:00",
+                                    "to": "2021-06-30T23:59:59+08:00"}]
+    same = staff.put(f"/api/intake/calls/{call_id}/window", json=later).json()
+    assert same["changed"] is False and same["changes"] == [] and same["version"] == 3
     # the accepted application keeps the version it was checked against
     assert applicant.get(f"/api/intake/applications/{endorsed}").json()["call_version"] == 1
     resp = applicant.post("/api/intake/applications", json={"call_id": call_id, "form": sample_form()})

@@ -184,3 +184,35 @@ def rule_changes(old: CallDocument, new: CallDocument) -> list[Issue]:
             )
         )
     return issues
+
+
+def _keyed(items: list[Any]) -> dict[str, Any] | None:
+    """A list of objects each with a unique ``code`` (categories, units, ...), keyed by it."""
+    if not items or not all(isinstance(i, dict) and "code" in i for i in items):
+        return None
+    keyed = {str(i["code"]): i for i in items}
+    return keyed if len(keyed) == len(items) else None
+
+
+def document_changes(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """Every field that differs between two call documents (their JSON form), as
+    ``{"field": "window.closes", "from": ..., "to": ...}`` in document order. Objects are
+    compared field by field, lists of coded items item by item (``categories.education.label``),
+    other lists and values whole; an added or removed field has ``None`` on its missing side.
+    A new version always differs in at least one field, so a change never answers with none."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[dict[str, Any]] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            sub = f"{path}.{key}" if path else str(key)
+            out += document_changes(old.get(key), new.get(key), sub)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        old_keyed, new_keyed = _keyed(old), _keyed(new)
+        if old_keyed is not None and new_keyed is not None:
+            by_code = document_changes(old_keyed, new_keyed, path)
+            if by_code:
+                return by_code
+            if list(old_keyed) != list(new_keyed):  # same items, another order
+                return [{"field": path, "from": list(old_keyed), "to": list(new_keyed)}]
+            return []
+    return [] if old == new else [{"field": path, "from": old, "to": new}]

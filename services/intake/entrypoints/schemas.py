@@ -28,8 +28,16 @@ class WindowIn(_In):
 class CallLoadOut(BaseModel):
     call_id: str
     version: int
-    changed: bool
-    changes: list[dict[str, Any]]
+    changed: bool = Field(description="false: the same document as the current version; nothing was stored")
+    changes: list[dict[str, Any]] = Field(
+        description="every field this version changes: {field, from, to} (e.g. field window.closes); "
+        "never empty when changed / 本次变更的每一项"
+    )
+    tightenings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="the changes that could invalidate accepted applications (code, messages, path, details) / "
+        "可能影响已受理申报的收紧项",
+    )
 
 
 class ApplicationCreateIn(_In):

@@ -90,3 +90,25 @@ def test_tightenings_from_a_looser_call():
     ]
     details = {i.code: i.details for i in rule_changes(old, new)}
     assert details["started_before_moved_earlier"] == {"old": None, "new": "2018-01-01"}
+
+
+def test_document_changes_lists_every_changed_field():
+    from services.intake.domain.call_changes import document_changes
+
+    old = {"id": "c", "window": {"opens": "2024-01-01T00:00:00+08:00", "closes": "2024-02-29T23:59:59+08:00"},
+           "categories": [{"code": "a", "label": "甲"}, {"code": "b", "label": "乙"}], "title": "征集"}
+    new = {"id": "c", "window": {"opens": "2024-01-01T00:00:00+08:00", "closes": "2099-12-31T23:59:59+08:00"},
+           "categories": [{"code": "a", "label": "甲一"}, {"code": "c", "label": "丙"}], "title": "征集",
+           "key_dates": [{"date": "03-05", "label": "学雷锋日"}]}
+    assert document_changes(old, new) == [
+        {"field": "window.closes", "from": "2024-02-29T23:59:59+08:00", "to": "2099-12-31T23:59:59+08:00"},
+        {"field": "categories.a.label", "from": "甲", "to": "甲一"},
+        {"field": "categories.b", "from": {"code": "b", "label": "乙"}, "to": None},
+        {"field": "categories.c", "from": None, "to": {"code": "c", "label": "丙"}},
+        {"field": "key_dates", "from": None, "to": [{"date": "03-05", "label": "学雷锋日"}]},
+    ]
+    assert document_changes(old, old) == []
+    reordered = {**old, "categories": old["categories"][::-1]}
+    assert document_changes(old, reordered) == [{"field": "categories", "from": ["a", "b"], "to": ["b", "a"]}]
+    # a new call: every top-level field is new
+    assert [c["field"] for c in document_changes({}, old)] == ["id", "window", "categories", "title"]
