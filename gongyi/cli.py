@@ -279,9 +279,10 @@ def dlq_replay(ids: tuple[str, ...], replay_all: bool) -> None:
 
 def _register_service_commands() -> None:
     # commands whose logic belongs to one service live in that service's entrypoints
-    from services.intake.entrypoints.cli import import_group
+    from services.intake.entrypoints.cli import import_group, uscc
 
     main.add_command(import_group)
+    main.add_command(uscc)
 
 
 _register_service_commands()

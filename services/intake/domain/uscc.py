@@ -82,3 +82,61 @@ def credit_code_problem(code: str) -> CreditCodeProblem | None:
 
 def is_valid_credit_code(code: str) -> bool:
     return credit_code_problem(code) is None
+
+
+# -- sample codes for trying the platform out (never a real organisation's, except by chance)
+
+# Common first two characters (registration authority + organisation kind), GB 32100-2015 annex.
+KINDS: dict[str, str] = {
+    "11": "机构编制 · 机关",
+    "12": "机构编制 · 事业单位",
+    "51": "民政 · 社会团体",
+    "52": "民政 · 民办非企业单位（社会服务机构）",
+    "53": "民政 · 基金会",
+    "91": "工商 · 企业",
+    "92": "工商 · 个体工商户",
+    "93": "工商 · 农民专业合作社",
+}
+# A likely kind for each applicant type of the shipped calls.
+KIND_FOR_APPLICANT_TYPE: dict[str, str] = {
+    "government": "11",
+    "social_organisation": "53",
+    "enterprise_institution": "91",
+    "news_media": "12",
+    "commercial_platform": "91",
+}
+
+
+def _prefix_problem(prefix: str, region: str) -> str | None:
+    if len(prefix) != 2 or prefix[0] not in AUTHORITIES or prefix[1] not in _VALUE:
+        return (f"prefix {prefix!r}: two characters, a registration authority ({''.join(sorted(AUTHORITIES))}) "
+                f"then an organisation kind from the code alphabet")
+    if len(region) != 6 or not region.isdigit():
+        return f"region {region!r}: six digits (GB/T 2260 administrative area, e.g. 110108)"
+    return None
+
+
+def make_credit_code(prefix: str, region: str, body: str) -> str:
+    """A well-formed code from its parts: both check characters computed."""
+    problem = _prefix_problem(prefix, region)
+    if problem or len(body) != 8 or any(ch not in _VALUE for ch in body):
+        raise ValueError(problem or f"body {body!r}: eight characters of the code alphabet")
+    first17 = prefix + region + body + org_check_char(body)
+    return first17 + check_char(first17)
+
+
+def sample_credit_codes(count: int, prefix: str = "53", region: str = "110108", seed: int | None = None) -> list[str]:
+    """``count`` distinct well-formed codes with the given kind prefix and region; the same seed
+    gives the same codes. For trying the platform out: a sample may by chance be a real code."""
+    import random
+
+    problem = _prefix_problem(prefix, region)
+    if problem:
+        raise ValueError(problem)
+    if not 1 <= count <= 10_000:
+        raise ValueError("count: 1 to 10000")
+    rng = random.Random(seed)
+    codes: dict[str, None] = {}
+    while len(codes) < count:
+        codes[make_credit_code(prefix, region, "".join(rng.choice(ALPHABET) for _ in range(8)))] = None
+    return list(codes)

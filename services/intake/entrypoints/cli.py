@@ -1,10 +1,10 @@
-"""`gongyi import applications FILE.xlsx --unit U`: the bulk entry of the staff API, from a shell.
+"""Intake's commands, registered in gongyi/cli.py with ``main.add_command``:
 
-It runs the same use case as ``POST /api/intake/imports`` against intake's database, with a
-progress bar. Registered in gongyi/cli.py with::
-
-    from services.intake.entrypoints.cli import import_group
-    main.add_command(import_group)
+- `gongyi import applications FILE.xlsx --unit U`: the bulk entry of the staff API, from a shell.
+  It runs the same use case as ``POST /api/intake/imports`` against intake's database, with a
+  progress bar.
+- `gongyi uscc [-n N] [--type T | --prefix PP] [--region RRRRRR]`: valid sample 统一社会信用代码
+  for trying the platform out (no database, no network).
 """
 
 from __future__ import annotations
@@ -69,3 +69,42 @@ def import_group() -> None:
 
 
 import_group.add_command(import_applications)
+
+
+@click.command("uscc")
+@click.option("-n", "--count", default=5, show_default=True, type=click.IntRange(1, 10_000),
+              help="how many codes")
+@click.option("--prefix", default=None,
+              help="registration authority + organisation kind, e.g. 53 (民政·基金会), 91 (企业); see --kinds")
+@click.option("--type", "applicant_type", default=None,
+              help="an applicant type of the shipped calls instead of --prefix (government, social_organisation, "
+                   "enterprise_institution, news_media, commercial_platform)")
+@click.option("--region", default="110108", show_default=True,
+              help="six-digit administrative area code (GB/T 2260), e.g. 110108 北京市海淀区, 410105 郑州市金水区")
+@click.option("--seed", default=None, type=int, help="the same seed prints the same codes")
+@click.option("--kinds", "list_kinds", is_flag=True, help="list the common prefixes and exit")
+def uscc(count: int, prefix: str | None, applicant_type: str | None, region: str, seed: int | None,
+         list_kinds: bool) -> None:
+    """Print COUNT valid sample unified social credit codes (统一社会信用代码, GB 32100-2015), one a line.
+
+    Both check characters (GB 11714 at position 17, GB 32100 at 18) are computed, so the form
+    accepts them. They are for trying the platform out: never use one for a real organisation.
+    """
+    from services.intake.domain.uscc import KIND_FOR_APPLICANT_TYPE, KINDS, sample_credit_codes
+
+    if list_kinds:
+        for code, label in KINDS.items():
+            click.echo(f"{code}  {label}")
+        return
+    if prefix and applicant_type:
+        raise click.UsageError("give --prefix or --type, not both")
+    if applicant_type:
+        if applicant_type not in KIND_FOR_APPLICANT_TYPE:
+            raise click.BadParameter(f"one of {', '.join(KIND_FOR_APPLICANT_TYPE)}", param_hint="--type")
+        prefix = KIND_FOR_APPLICANT_TYPE[applicant_type]
+    try:
+        codes = sample_credit_codes(count, (prefix or "53").upper(), region, seed)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+    for code in codes:
+        click.echo(code)
