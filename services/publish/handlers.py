@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
+from gongyi.errors import Conflict, Forbidden, InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
 from services.publish import site
 from services.publish.domain.notice import (
@@ -86,7 +86,8 @@ def record_review(uow: UnitOfWork, event: dict[str, Any]) -> bool:
 def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
     """Keep an application's latest state (from any of intake's application.*.v1 events) and its
     category, province, unit and applicant type; personal data (contacts, applicant name, credit
-    code) is not stored. The forwarded event's form is the fullest source of the attributes."""
+    code: only kept to let the organisation's team report progress, never shown) is not stored.
+    The forwarded event's form is the fullest source of the attributes."""
     verb = event["type"].split(".")[1]
     if not uow.claim(event, f"publish.record_{verb}"):  # the names forwarded/withdrawn always had
         return False
@@ -95,6 +96,7 @@ def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
     ApplicationRepository(uow.session).record(
         d["application_id"], d["call_id"], d["state"], d.get("sequence"),
         withdrawn_by=d.get("by_role"), as_duplicate=bool(d.get("as_duplicate")),
+        applicant_org=applicant.get("credit_code"),
         category=(d.get("form") or {}).get("category") or d.get("category"),
         province=applicant.get("province") or d.get("province"),
         unit_code=d.get("unit_code"), applicant_type=applicant.get("type") or d.get("applicant_type"),
@@ -337,25 +339,32 @@ def report_kinds(uow: UnitOfWork, call_id: str) -> dict[str, str]:
     return {k["code"]: k["label"] for k in kinds} if kinds else dict(DEFAULT_REPORT_KINDS)
 
 
-def _may_report(principal: Principal, unit_code: str | None) -> None:
+def _may_report(principal: Principal, unit_code: str | None, applicant_org: str | None = None) -> None:
+    """Staff; the project's recommending unit; the project's own team (an applicant account of the
+    organisation that applied, by its credit code)."""
     if principal.role == "staff" or (principal.role == "unit" and principal.unit and principal.unit == unit_code):
         return
-    # 404: a unit does not learn which other units' projects exist
+    if principal.role == "applicant" and principal.org and applicant_org and principal.org.upper() == applicant_org:
+        return
+    # 404: a unit or an organisation does not learn which other projects exist
     raise NotFound("project_not_found", "未找到该项目", "No such project visible to you")
 
 
 def submit_report(
     uow: UnitOfWork, principal: Principal, body: dict[str, Any], now: dt.datetime | None = None
 ) -> dict[str, Any]:
+    """The team's report waits for its unit's confirmation; the unit's and staff's go to review."""
     notice, raw = _selected_projects(uow, body["application_id"])
-    _may_report(principal, raw.get("unit_code"))
+    applicant_org = ApplicationRepository(uow.session).applicant_org(body["application_id"])
+    _may_report(principal, raw.get("unit_code"), applicant_org)
     evidence = [EvidenceRef(f"佐证材料 {i}", site.evidence_url(eid), "link", True)
                 for i, eid in enumerate(body.get("evidence_ids", []), start=1)]
     report, events = ProgressReport.submit(
         str(uuid.uuid4()), body["application_id"], body["kind"], body["title"], body["body"], principal.sub,
         _now(now), selected_ids=set(notice.listed_ids), kinds=report_kinds(uow, notice.call_id), evidence=evidence,
+        role=principal.role,
     )
-    ReportRepository(uow.session).add(report, notice.call_id, notice.id, raw.get("unit_code"))
+    ReportRepository(uow.session).add(report, notice.call_id, notice.id, raw.get("unit_code"), applicant_org)
     emit_all(uow, events)
     uow.commit()
     return report_view(report, notice.call_id, raw.get("unit_code"))
@@ -367,25 +376,49 @@ def report_view(report: ProgressReport, call_id: str, unit_code: str | None) -> 
         "kind": report.kind, "title": report.title, "body": report.body, "state": report.state.value,
         "revision": report.revision, "review_note": report.review_note, "submitted_at": report.submitted_at,
         "evidence": [{"title": e.title, "url": e.url} for e in report.evidence],
+        "filed_by_role": report.filed_by_role, "confirmed_at": report.confirmed_at,
     }
 
 
-def get_report(uow: UnitOfWork, principal: Principal, report_id: str) -> dict[str, Any]:
+def _visible_report(uow: UnitOfWork, principal: Principal, report_id: str) -> tuple[ProgressReport, dict[str, Any]]:
     report, meta = ReportRepository(uow.session).get(report_id)
     try:
-        _may_report(principal, meta["unit_code"])
+        _may_report(principal, meta["unit_code"], meta["applicant_org"])
     except NotFound:
         raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}") from None
+    return report, meta
+
+
+def get_report(uow: UnitOfWork, principal: Principal, report_id: str) -> dict[str, Any]:
+    report, meta = _visible_report(uow, principal, report_id)
     return report_view(report, meta["call_id"], meta["unit_code"])
 
 
 def review_report(
     uow: UnitOfWork, principal: Principal, report_id: str, *, accept: bool, note: str, now: dt.datetime | None = None
 ) -> dict[str, Any]:
+    """Staff accept or return a report under review; the project's unit returns its team's report
+    before confirming it."""
     repo = ReportRepository(uow.session)
-    report, meta = repo.get(report_id)
+    report, meta = _visible_report(uow, principal, report_id)
     events = (report.accept(principal.sub, _now(now), note) if accept
-              else report.return_for_revision(principal.sub, _now(now), note))
+              else report.return_for_revision(principal.sub, _now(now), note, role=principal.role))
+    repo.save(report, meta["version"])
+    emit_all(uow, events)
+    uow.commit()
+    return report_view(report, meta["call_id"], meta["unit_code"])
+
+
+def confirm_report(
+    uow: UnitOfWork, principal: Principal, report_id: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The project's recommending unit confirms a report its team filed; staff review it next."""
+    repo = ReportRepository(uow.session)
+    report, meta = _visible_report(uow, principal, report_id)
+    if principal.role != "unit":  # staff see every report but confirm none: the unit vouches for its project
+        raise Forbidden("forbidden_role", "仅推荐单位可确认项目团队报送的信息",
+                        "Only the project's recommending unit confirms its team's reports")
+    events = report.confirm(principal.sub, _now(now))
     repo.save(report, meta["version"])
     emit_all(uow, events)
     uow.commit()
@@ -396,12 +429,8 @@ def resubmit_report(
     uow: UnitOfWork, principal: Principal, report_id: str, title: str, body: str, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     repo = ReportRepository(uow.session)
-    report, meta = repo.get(report_id)
-    try:
-        _may_report(principal, meta["unit_code"])
-    except NotFound:
-        raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}") from None
-    events = report.resubmit(title, body, _now(now), kinds=report_kinds(uow, meta["call_id"]))
+    report, meta = _visible_report(uow, principal, report_id)
+    events = report.resubmit(title, body, _now(now), kinds=report_kinds(uow, meta["call_id"]), role=principal.role)
     repo.save(report, meta["version"])
     emit_all(uow, events)
     uow.commit()

@@ -23,6 +23,7 @@ from gongyi.db import UnitOfWork, archived_events, make_engine
 from gongyi.errors import Conflict
 from gongyi.events.envelope import CONTENT_TYPE, encode, make_event, validate_event
 from gongyi.events.relay import event_exchange
+from gongyi.http.auth import issue_token
 from services.publish import handlers
 from services.publish.domain.public_view import assert_no_pii
 
@@ -285,7 +286,9 @@ def test_reports_from_the_unit_become_typical_cases(env, published):
     app_id = published["final"]["entries"][0]["application_id"]
     report = {"application_id": app_id, "kind": "typical_case", "title": "留守儿童阅读点亮百所乡村学校",
               "body": f"项目覆盖100所学校。联系人手机 {MOBILE}。", "evidence_ids": ["ev-report-1"]}
-    assert Client(env["url"], tok["applicant"]).post("/api/publish/reports", json=report).status_code == 403
+    # an applicant of another organisation does not learn the project exists
+    assert Client(env["url"], tok["applicant"]).post("/api/publish/reports", json=report).status_code == 404
+    assert Client(env["url"], tok["expert"]).post("/api/publish/reports", json=report).status_code == 403
     other = Client(env["url"], tokens(env["settings"], unit="cac-hebei")["unit"])
     assert other.post("/api/publish/reports", json=report).status_code == 404
     unknown = unit.post("/api/publish/reports", json=report | {"application_id": "not-selected"})
@@ -452,3 +455,61 @@ def test_notice_documents_use_optimistic_locking(env, published):
         u.rollback()
     with env["engine"].connect() as conn:
         assert conn.execute(sa.text("select count(*) from notices")).scalar() >= 1
+
+
+def test_the_selected_projects_own_team_files_reports_its_unit_confirms(env, published):
+    """The team (applicant accounts of the organisation that applied, by credit code) files; its
+    recommending unit confirms or returns; staff accept as before. Roles are checked at each step."""
+    tok, staff, settings = env["tok"], env["staff"], env["settings"]
+    app_id = published["final"]["entries"][1]["application_id"]  # unit cac-beijing
+    org = "53110000500000007T"  # the credit code tok["applicant"] carries
+    form = sample_form(credit_code=org)
+    publish_event(settings.amqp_uri, _event("intake", "application.forwarded.v1", f"application/{app_id}", {
+        "application_id": app_id, "call_id": CALL_ID, "call_version": 1, "state": "forwarded",
+        "unit_code": "cac-beijing", "batch_id": str(uuid.uuid4()), "forwarded_at": "2024-02-02T10:00:00+08:00",
+        "form": form, "sequence": 4}), "intake")
+    team = Client(env["url"], tok["applicant"])
+    stranger = Client(env["url"], issue_token(settings, "applicant", "someone", org="91110108551385082Q"))
+    unit = Client(env["url"], tok["unit"])
+    other_unit = Client(env["url"], tokens(settings, unit="cac-hebei")["unit"])
+    report = {"application_id": app_id, "kind": "work_update", "title": "暑期网络支教进展",
+              "body": "本月新增合作学校12所，服务学生800人。", "evidence_ids": []}
+    assert stranger.post("/api/publish/reports", json=report).json()["code"] == "project_not_found"
+
+    def filed():  # the forwarded event tells publish which organisation applied
+        resp = team.post("/api/publish/reports", json=report)
+        return resp if resp.status_code == 201 else None
+
+    resp = wait_until(filed, message="application.forwarded.v1 applied")
+    body = resp.json()
+    rid = body["id"]
+    assert body["state"] == "awaiting_unit" and body["filed_by_role"] == "applicant" and body["confirmed_at"] is None
+    # staff review only what the unit confirmed; no one but the project's unit confirms
+    assert staff.post(f"/api/publish/reports/{rid}/accept", json={}).json()["code"] == "report_not_submitted"
+    assert team.post(f"/api/publish/reports/{rid}/confirm").status_code == 403
+    assert staff.post(f"/api/publish/reports/{rid}/confirm").status_code == 403
+    assert other_unit.post(f"/api/publish/reports/{rid}/confirm").json()["code"] == "report_not_found"
+    assert stranger.get(f"/api/publish/reports/{rid}").status_code == 404
+    assert team.post(f"/api/publish/reports/{rid}/return", json={"note": "x"}).status_code == 403
+    # the unit returns it with a note, the team revises, the unit confirms, staff accept
+    assert unit.post(f"/api/publish/reports/{rid}/return", json={"note": ""}).status_code == 422
+    returned = unit.post(f"/api/publish/reports/{rid}/return", json={"note": "请补充学生人数的统计口径。"})
+    assert returned.status_code == 200 and returned.json()["state"] == "returned", returned.text
+    again = team.post(f"/api/publish/reports/{rid}/resubmit",
+                      json={"title": report["title"], "body": report["body"] + "人数按签到表统计。"})
+    assert again.json()["state"] == "awaiting_unit" and again.json()["revision"] == 2
+    confirmed = unit.post(f"/api/publish/reports/{rid}/confirm")
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == "submitted", confirmed.text
+    assert confirmed.json()["confirmed_at"] is not None
+    assert unit.post(f"/api/publish/reports/{rid}/confirm").json()["code"] == "report_not_awaiting_unit"
+    # once under staff review, returning it is staff's call
+    assert unit.post(f"/api/publish/reports/{rid}/return", json={"note": "再改"}).json()["code"] == \
+        "report_not_awaiting_unit"
+    accepted = staff.post(f"/api/publish/reports/{rid}/accept", json={})
+    assert accepted.json()["state"] == "accepted"
+    assert [r["id"] for r in team.get("/api/publish/reports").json()["items"]] == [rid]
+    assert team.get(f"/api/publish/reports/{rid}").json()["filed_by_role"] == "applicant"
+    assert stranger.get("/api/publish/reports").json()["items"] == []
+    assert [e["type"] for _, e in archived_events(env["engine"], 0, 10000) if e["subject"] == f"report/{rid}"] == [
+        "report.submitted.v1", "report.returned.v1", "report.submitted.v1", "report.confirmed.v1",
+        "report.accepted.v1"]

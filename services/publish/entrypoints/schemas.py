@@ -86,7 +86,7 @@ class ReportResubmitIn(_In):
 
 class ReportListQuery(_In):
     call_id: str | None = Field(default=None, max_length=64)
-    state: Literal["submitted", "accepted", "returned"] | None = None
+    state: Literal["awaiting_unit", "submitted", "accepted", "returned"] | None = None
     application_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=50, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=100_000)
@@ -176,6 +176,9 @@ class ReportOut(BaseModel):
     review_note: str
     submitted_at: datetime
     evidence: list[dict[str, str]]
+    filed_by_role: Literal["applicant", "unit", "staff"] = Field(
+        default="unit", description="applicant: filed by the project's own team / 项目团队报送")
+    confirmed_at: datetime | None = Field(default=None, description="when its unit confirmed the team's report")
 
 
 class ReportList(BaseModel):

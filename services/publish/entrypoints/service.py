@@ -65,6 +65,8 @@ LOCK_409 = (409, "concurrent_update", "changed by someone else meanwhile")
 NOT_PUBLISHED = (404, "list_not_published", "the final list is not published yet")
 REPORT_404 = (404, "report_not_found", "no such report visible to the caller")
 FORMAT_415 = (415, "unsupported_export_format", "format is not csv, xlsx or pdf")
+# who files and reads progress reports: the project's team, its recommending unit, staff
+REPORTERS = ("applicant", "unit", "staff")
 FILES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf")
 
 
@@ -324,29 +326,31 @@ class PublishService(platform_routes(api)):
             return self._staff_view(uow, handlers.unschedule(uow, notice_id))
 
     # -- reports and cases
-    @api.route("POST", "/reports", summary="Submit a progress report / 信息报送", roles=("unit", "staff"),
+    @api.route("POST", "/reports", summary="Submit a progress report / 信息报送", roles=REPORTERS,
                body=ReportIn, response=ReportOut, status=201,
-               errors=[(404, "project_not_found", "not a project of the caller's unit"),
+               errors=[(404, "project_not_found", "not a project of the caller's unit or organisation"),
                        (409, "project_not_selected", "the project is not on a published list")])
     def submit_report(self, principal: Principal, body: ReportIn) -> dict:
-        """The recommending unit of a selected project (scope ``unit`` equal to the project's unit code)
-        or staff submit reports: publish does not know applicants' accounts, so it cannot match an
-        applicant's ``sub`` to a project."""
+        """The selected project's own team (role ``applicant`` whose ``org`` is the credit code the
+        project applied with; its report waits for the unit's confirmation, state ``awaiting_unit``),
+        its recommending unit (scope ``unit`` equal to the project's unit code) or staff file reports;
+        the unit's and staff's go straight to review (``submitted``)."""
         with self.db as uow:
             return handlers.submit_report(uow, principal, body.model_dump())
 
-    @api.route("GET", "/reports", summary="Reports visible to the caller / 报送列表", roles=("unit", "staff"),
+    @api.route("GET", "/reports", summary="Reports visible to the caller / 报送列表", roles=REPORTERS,
                query=ReportListQuery, response=ReportList)
     def list_reports(self, principal: Principal, query: ReportListQuery) -> dict:
-        unit = None if principal.role == "staff" else (principal.unit or "-")
+        scope = {"staff": {}, "unit": {"unit_code": principal.unit or "-"},
+                 "applicant": {"applicant_org": (principal.org or "-").upper()}}[principal.role]
         with self.db as uow:
             items = ReportRepository(uow.session).list(
-                call_id=query.call_id, state=query.state, unit_code=unit, application_id=query.application_id,
-                limit=query.limit, offset=query.offset,
+                call_id=query.call_id, state=query.state, application_id=query.application_id,
+                limit=query.limit, offset=query.offset, **scope,
             )
         return {"items": [handlers.report_view(*_report_parts(i)) for i in items]}
 
-    @api.route("GET", "/reports/{report_id}", summary="One report / 报送详情", roles=("unit", "staff"),
+    @api.route("GET", "/reports/{report_id}", summary="One report / 报送详情", roles=REPORTERS,
                response=ReportOut, errors=[REPORT_404])
     def get_report(self, principal: Principal, report_id: str) -> dict:
         with self.db as uow:
@@ -359,15 +363,28 @@ class PublishService(platform_routes(api)):
         with self.db as uow:
             return handlers.review_report(uow, principal, report_id, accept=True, note=body.note)
 
-    @api.route("POST", "/reports/{report_id}/return", summary="Return a report / 退回修改", roles=("staff",),
-               body=ReportReviewIn, response=ReportOut,
-               errors=[REPORT_404, LOCK_409, (409, "report_not_submitted", "not awaiting review")])
+    @api.route("POST", "/reports/{report_id}/return", summary="Return a report / 退回修改",
+               roles=("unit", "staff"), body=ReportReviewIn, response=ReportOut,
+               errors=[REPORT_404, LOCK_409, (409, "report_not_submitted", "staff: not awaiting review"),
+                       (409, "report_not_awaiting_unit", "unit: not a team's report awaiting confirmation"),
+                       (422, "invalid_input", "a note is required")])
     def return_report(self, principal: Principal, report_id: str, body: ReportReviewIn) -> dict:
+        """Staff return a report under review; the project's unit returns its team's report before
+        confirming it. Either way the note says why."""
         with self.db as uow:
             return handlers.review_report(uow, principal, report_id, accept=False, note=body.note)
 
+    @api.route("POST", "/reports/{report_id}/confirm", summary="Confirm the team's report / 推荐单位确认",
+               roles=("unit",), response=ReportOut,
+               errors=[REPORT_404, LOCK_409,
+                       (409, "report_not_awaiting_unit", "not a team's report awaiting confirmation")])
+    def confirm_report(self, principal: Principal, report_id: str) -> dict:
+        """The project's recommending unit confirms a report its team filed: it goes to staff review."""
+        with self.db as uow:
+            return handlers.confirm_report(uow, principal, report_id)
+
     @api.route("POST", "/reports/{report_id}/resubmit", summary="Revise and resubmit / 修改后重新报送",
-               roles=("unit", "staff"), body=ReportResubmitIn, response=ReportOut,
+               roles=REPORTERS, body=ReportResubmitIn, response=ReportOut,
                errors=[REPORT_404, LOCK_409, (409, "report_not_returned", "only a returned report")])
     def resubmit_report(self, principal: Principal, report_id: str, body: ReportResubmitIn) -> dict:
         with self.db as uow:

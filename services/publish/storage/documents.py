@@ -160,6 +160,9 @@ def report_to_doc(r: ProgressReport) -> dict[str, Any]:
         "reviewed_by": r.reviewed_by,
         "reviewed_at": _t(r.reviewed_at),
         "revision": r.revision,
+        "filed_by_role": r.filed_by_role,
+        "confirmed_by": r.confirmed_by,
+        "confirmed_at": _t(r.confirmed_at),
     }
 
 
@@ -178,6 +181,10 @@ def report_from_doc(d: dict[str, Any]) -> ProgressReport:
         reviewed_by=d["reviewed_by"],
         reviewed_at=_dt(d["reviewed_at"]),
         revision=d["revision"],
+        # reports stored before the team could file were all filed by a unit or staff
+        filed_by_role=d.get("filed_by_role", "unit"),
+        confirmed_by=d.get("confirmed_by", ""),
+        confirmed_at=_dt(d.get("confirmed_at")),
     )
 
 

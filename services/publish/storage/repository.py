@@ -165,7 +165,8 @@ class ReportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, report: ProgressReport, call_id: str, notice_id: str, unit_code: str | None) -> None:
+    def add(self, report: ProgressReport, call_id: str, notice_id: str, unit_code: str | None,
+            applicant_org: str | None = None) -> None:
         self.session.execute(
             reports.insert().values(
                 id=report.id,
@@ -173,6 +174,7 @@ class ReportRepository:
                 notice_id=notice_id,
                 application_id=report.application_id,
                 unit_code=unit_code,
+                applicant_org=applicant_org,
                 state=report.state.value,
                 document=report_to_doc(report),
                 version=1,
@@ -185,7 +187,7 @@ class ReportRepository:
         if row is None:
             raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}", {"report_id": report_id})
         meta = {"call_id": row.call_id, "notice_id": row.notice_id, "unit_code": row.unit_code,
-                "version": row.version}
+                "applicant_org": row.applicant_org, "version": row.version}
         return report_from_doc(row.document), meta
 
     def save(self, report: ProgressReport, expected_version: int) -> None:
@@ -199,10 +201,12 @@ class ReportRepository:
             raise _concurrent("report", report.id)
 
     def list(self, *, call_id: str | None = None, state: str | None = None, unit_code: str | None = None,
-             application_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+             application_id: str | None = None, applicant_org: str | None = None, limit: int = 100,
+             offset: int = 0) -> list[dict[str, Any]]:
         q = sa.select(reports).order_by(reports.c.updated_at.desc(), reports.c.id)
         for column, value in ((reports.c.call_id, call_id), (reports.c.state, state),
-                              (reports.c.unit_code, unit_code), (reports.c.application_id, application_id)):
+                              (reports.c.unit_code, unit_code), (reports.c.application_id, application_id),
+                              (reports.c.applicant_org, applicant_org)):
             if value:
                 q = q.where(column == value)
         rows = self.session.execute(q.limit(limit).offset(offset)).all()
@@ -213,7 +217,8 @@ class ReportRepository:
         rows = self.session.execute(sa.select(reports.c.state, reports.c.document).where(reports.c.call_id == call_id))
         out: dict[str, dict[str, int]] = {}
         for r in rows:
-            kind = out.setdefault(r.document["kind"], {"submitted": 0, "accepted": 0, "returned": 0})
+            kind = out.setdefault(r.document["kind"], dict.fromkeys(("awaiting_unit", "submitted", "accepted",
+                                                                    "returned"), 0))
             kind[r.state] = kind.get(r.state, 0) + 1
         return out
 
@@ -342,6 +347,12 @@ class ApplicationRepository:
             self.session.execute(
                 applications.update().where(applications.c.application_id == application_id).values(**values)
             )
+
+    def applicant_org(self, application_id: str) -> str | None:
+        """The credit code of the organisation that applied (from the forwarded form), if known."""
+        return self.session.execute(
+            sa.select(applications.c.applicant_org).where(applications.c.application_id == application_id)
+        ).scalar()
 
     def for_call(self, call_id: str) -> list[dict[str, Any]]:
         """All of a call's applications, withdrawn ones included; a row from before states were kept

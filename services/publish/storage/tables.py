@@ -59,6 +59,8 @@ reports = sa.Table(
     sa.Column("notice_id", sa.String(64), nullable=False),
     sa.Column("application_id", sa.String(64), nullable=False, index=True),
     sa.Column("unit_code", sa.String(64), nullable=True, index=True),
+    # the applicant organisation's credit code: its team (applicant tokens with this ``org``) sees the report
+    sa.Column("applicant_org", sa.String(32), nullable=True, index=True),
     sa.Column("state", sa.String(16), nullable=False, index=True),
     sa.Column("document", sa.JSON, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -112,4 +114,6 @@ applications = sa.Table(
     sa.Column("sequence", sa.Integer, nullable=True),
     sa.Column("withdrawn_by", sa.String(16), nullable=True),
     sa.Column("as_duplicate", sa.Boolean, nullable=False, server_default=sa.false()),
+    # the organisation's credit code (public registry data, never shown): whose team may report progress
+    sa.Column("applicant_org", sa.String(32), nullable=True),
 )
