@@ -25,14 +25,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--port", default=None, type=int, help="base URL port (default GONGYI_HTTP_PORT or 8000)")
-@click.option("--search-port", default=9200, show_default=True)
-@click.option("--s3-port", default=9000, show_default=True)
-def run(port: int | None, search_port: int, s3_port: int) -> None:
+@click.option("--port", default=None, type=int, help="base URL port (default GONGYI_HTTP_PORT or 8000; 0 = free)")
+@click.option("--search-port", default=None, type=int, help="search server port (default GONGYI_SEARCH_PORT; 0 = free)")
+@click.option("--s3-port", default=None, type=int, help="S3 server port (default GONGYI_S3_PORT; 0 = free)")
+def run(port: int | None, search_port: int | None, s3_port: int | None) -> None:
     """Run the whole platform in one process on embedded defaults."""
     from gongyi.runner import run_embedded
 
-    run_embedded(port or load_settings().http_port, search_port, s3_port)
+    run_embedded(port, search_port, s3_port)
 
 
 @main.command()
