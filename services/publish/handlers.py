@@ -19,6 +19,7 @@ from gongyi.http.auth import Principal
 from services.publish import site
 from services.publish.domain.notice import (
     DEFAULT_NOTICE_WORKING_DAYS,
+    REHEARSAL_MARK,
     Notice,
     NoticeState,
     due_for_publication,
@@ -487,7 +488,8 @@ def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
         known.setdefault(app_id, {"application_id": app_id})
     summary = year_end_summary(list(known.values()), screening, scores, selected, publish_scores=publish_scores)
     summary["call_id"] = call_id
-    summary["call_title"] = call.get("title") or call_id
+    summary["call_title"] = (REHEARSAL_MARK if call_is_rehearsal(call) else "") + (call.get("title") or call_id)
+    summary["rehearsal"] = call_is_rehearsal(call)
     summary["objections"] = objections
     summary["reports"] = ReportRepository(uow.session).count_by_kind(call_id)
     summary["cases_published"] = CaseRepository(uow.session).count(call_id)
