@@ -70,6 +70,22 @@ def _upload(client: Client, body: bytes, call_id: str = CALL, content_type: str 
                        headers={"Content-Type": content_type})
 
 
+def _created_events(settings, app_ids: list[str]) -> list[dict]:
+    import json
+
+    import sqlalchemy as sa
+
+    from gongyi.db import make_engine, outbox_t
+
+    engine = make_engine(settings.db_url("intake"))
+    with engine.connect() as conn:
+        bodies = conn.execute(sa.select(outbox_t.c.body).where(
+            outbox_t.c.type == "application.created.v1",
+            outbox_t.c.subject.in_([f"application/{a}" for a in app_ids]))).scalars().all()
+    engine.dispose()
+    return [json.loads(b) for b in bodies]
+
+
 def test_a_batch_of_fifty_from_xlsx_to_forwarded(who, template, settings, intake):
     unit, applicant = who["unit"], who["applicant"]
     marker = uuid.uuid4().hex[:6]
@@ -93,10 +109,16 @@ def test_a_batch_of_fifty_from_xlsx_to_forwarded(who, template, settings, intake
     assert dup["details"]["same_as_row"] == 2
     created = {c["row"]: c["application_id"] for c in report["created"]}
 
+    # each imported draft is announced once (application.created.v1, imported), the refused rows not at all
+    created_events = _created_events(settings, list(created.values()))
+    assert sorted(e["data"]["application_id"] for e in created_events) == sorted(created.values())
+    assert all(e["data"]["imported"] is True and e["data"]["state"] == "draft" for e in created_events)
+
     # the same file again creates nothing
     again = _upload(unit, body)
     assert again.status_code == 200 and again.json()["replayed"] is True
     assert again.json()["import_id"] == report["import_id"]
+    assert len(_created_events(settings, list(created.values()))) == 46
 
     # the unit sees its imported drafts; the applicant and other units do not
     listed = unit.get("/api/intake/applications", params={"state": "draft", "limit": 500}).json()["items"]
