@@ -288,11 +288,6 @@ def _register_service_commands() -> None:
 _register_service_commands()
 
 
-if __name__ == "__main__":  # pragma: no cover
-    logging.basicConfig()
-    main()
-
-
 @main.command()
 @click.option("--base", default=None, help="the platform's base URL (default http://GONGYI_HTTP_HOST:GONGYI_HTTP_PORT)")
 @click.option("--until", "until", default="summary", show_default=True,
@@ -321,3 +316,8 @@ def demo(base: str | None, until: str, notice_minutes: float, call_id: str | Non
         click.echo(f"  {base}/api/publish/notices/{run.notice_id}/final.html")
     for path in run.outputs.values():
         click.echo(f"  {base}{path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.basicConfig()
+    main()
