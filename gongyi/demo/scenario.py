@@ -146,7 +146,7 @@ def load_call(run: Run) -> None:
         window={**source["window"], "opens": (now - dt.timedelta(days=1)).isoformat(),
                 "closes": (now + dt.timedelta(days=30)).isoformat()},
         notice={**source["notice"], "minutes": run.notice_minutes},
-        quotas={"select_about": 3, "per_category": {"emergency_rescue": {"min": 1, "max": 1}}},
+        quotas={"select_about": 3, "per_category": {"emergency_rescue": {"min": 1}}},  # a floor, no cap
         review={**source["review"], "experts_per_project": 2, "conflict_same_province": True},
     )
     loaded = staff.post("/api/intake/calls", json={"document": doc, "note": "演练 / rehearsal"}).json()
@@ -445,14 +445,17 @@ def publish(run: Run) -> None:
 
 
 def tracking(run: Run) -> None:
-    """The unit reports on a selected project; staff accept it and publish it as a typical case."""
+    """The project's own team reports; its unit confirms; staff accept it and publish it as a typical case."""
     staff = run.staff
     selected = run.app_ids[0]
-    unit = run.unit("cac-beijing")
-    report = unit.post("/api/publish/reports", 201, json={
+    team = run.applicant(0)
+    report = team.post("/api/publish/reports", 201, json={
         "application_id": selected, "kind": "typical_case", "title": "网络课堂一年间",
         "body": "项目新增覆盖50所乡村学校，开展教师线上培训20场。"}).json()
     run.report_id = report["id"]
+    check(report["state"] == "awaiting_unit", f"the team's report waits for its unit: {report}")
+    confirmed = run.unit("cac-beijing").post(f"/api/publish/reports/{run.report_id}/confirm", json={}).json()
+    check(confirmed["state"] != "awaiting_unit", f"the unit confirmed: {confirmed}")
     accepted = staff.post(f"/api/publish/reports/{run.report_id}/accept", json={}).json()
     check(accepted["state"] == "accepted", f"accepted: {accepted}")
     case = staff.post(f"/api/publish/reports/{run.report_id}/publish-case", (200, 201), json={}).json()
@@ -470,6 +473,10 @@ def summary(run: Run) -> None:
     data = staff.get(f"/api/publish/calls/{run.call_id}/summary").json()
     check(data["rehearsal"] is True and data["call_title"].startswith(REHEARSAL_MARK), "the summary marked 演练")
     check(data["cases_published"] >= 1, f"cases counted: {data.get('cases_published')}")
+    created = data["totals"]["applications"]
+    check(created == len(run.app_ids) + 1, f"every application counted, the withdrawn duplicate too: {created}")
+    check(sum(row["count"] for row in data["by_state"]) == created, f"the states add up: {data['by_state']}")
+    check(data["withdrawn"]["duplicates"] == 1, f"the settled duplicate counted: {data['withdrawn']}")
     xlsx = staff.get(f"/api/publish/calls/{run.call_id}/summary", params={"format": "xlsx"}).content
     pdf = staff.get(f"/api/publish/calls/{run.call_id}/summary", params={"format": "pdf"}).content
     check(xlsx[:2] == b"PK" and pdf.startswith(b"%PDF"), "the summary as XLSX and PDF")
