@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any, Literal
 
-from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field
 
+from gongyi.background import BackgroundLoop
 from gongyi.db import UnitOfWork
 from gongyi.dependencies import Database
 from gongyi.events.consumer import event_handler
@@ -22,13 +20,14 @@ from services.review.storage.duplicates_index import DuplicateIndex
 log = logging.getLogger(__name__)
 
 
-class DuplicateChecks(DependencyProvider):
+class DuplicateChecks(BackgroundLoop):
     """Keeps the candidate index caught up with ``dup_signals`` and runs the checks, one at a time.
 
     Every replica runs this loop; ``dup_keys`` and the postings are changed only under a
     PostgreSQL advisory lock (duplicates_repository.lock_postings), so replicas cannot interleave
     their posting writes. Stop keys need no separate refresh: each posting carries its count."""
 
+    loop_name = "review.duplicate-checks"
     idle_wait = 0.5
     # as SearchIndex.linger: a pass gathers what arrives meanwhile (fewer, larger posting writes
     # and check transactions)
@@ -36,12 +35,11 @@ class DuplicateChecks(DependencyProvider):
     batch = 200
 
     def setup(self) -> None:
+        super().setup()
         settings = self.container.config["GONGYI"]
         self.client = make_search_client(settings.search_url)
         self.index = DuplicateIndex(self.client, settings.search_index_prefix)
-        self._wake = threading.Event()
-        self._running = False
-        self._thread = None
+        self._ensured = False
 
     def _db(self) -> Database:
         return next(d for d in self.container.dependencies if isinstance(d, Database))
@@ -50,49 +48,22 @@ class DuplicateChecks(DependencyProvider):
         db = self._db()
         return UnitOfWork(db.sessions, self.container.service_name, on_commit_with_events=db.kick)
 
-    def start(self) -> None:
-        self._running = True
-        self._thread = self.container.spawn_managed_thread(self._loop, identifier="review.duplicate-checks")
-
-    def stop(self) -> None:
-        self._running = False
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.wait()
-
-    def kill(self) -> None:
-        self._running = False
-        self._wake.set()
-
     def get_dependency(self, worker_ctx) -> DuplicateChecks:  # noqa: ANN001
         return self
 
-    def kick(self) -> None:
-        self._wake.set()
+    def step(self) -> int:
+        engine = self._db().engine
+        if not self._ensured:
+            if self.index.ensure():  # a new, empty index: fill it from SQL first
+                dup.rebuild_index(engine, self.index)
+            self._ensured = True
+        return dup.sync_and_check(engine, self.index, self.make_uow, self.batch)
 
-    def _loop(self) -> None:
-        backoff, ensured = 0.2, False
-        while self._running:
-            try:
-                engine = self._db().engine
-                if not ensured:
-                    if self.index.ensure():  # a new, empty index: fill it from SQL first
-                        dup.rebuild_index(engine, self.index)
-                    ensured = True
-                done = dup.sync_and_check(engine, self.index, self.make_uow, self.batch)
-                backoff = 0.2
-                if done >= self.batch:
-                    continue  # a backlog: no waiting
-                if done == 0:
-                    self._wake.wait(self.idle_wait)
-                    self._wake.clear()
-                time.sleep(self.linger)
-            except Exception as exc:  # noqa: BLE001 - engine or database down: SQL keeps what is pending
-                if self._running:
-                    log.warning("duplicate checks failed (%s); retrying in %.1f s", exc, backoff)
-                ensured = False
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+    def describe_failure(self, exc: Exception) -> str:
+        return f"duplicate checks failed ({exc})"  # SQL keeps what is pending
+
+    def on_failure(self, exc: Exception) -> None:
+        self._ensured = False
 
 
 class Reason(BaseModel):
