@@ -8,7 +8,6 @@ Every event the platform sends is a JSON object with the CloudEvents core attrib
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -19,8 +18,10 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
+from gongyi.config import load_settings
+
 # The repo keeps contracts at its top level; an installed image points here with GONGYI_CONTRACTS_DIR.
-CONTRACTS_ROOT = Path(os.environ.get("GONGYI_CONTRACTS_DIR", Path(__file__).resolve().parents[2] / "contracts"))
+CONTRACTS_ROOT = Path(load_settings().contracts_dir)
 CONTRACTS_DIR = CONTRACTS_ROOT / "events"
 CONTENT_TYPE = "application/cloudevents+json"
 ENVELOPE_ID = "urn:gongyi:event:envelope"
