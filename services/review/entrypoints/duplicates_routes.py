@@ -13,9 +13,9 @@ from gongyi.dependencies import Database
 from gongyi.events.consumer import event_handler
 from gongyi.http.auth import Principal
 from gongyi.search import make_search_client
-from services.review import duplicates_handlers as dup
 from services.review.entrypoints.api import api
-from services.review.storage.duplicates_index import DuplicateIndex
+from services.review.handlers import duplicates as dup
+from services.review.storage.duplicates.index import DuplicateIndex
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class DuplicateChecks(BackgroundLoop):
     """Keeps the candidate index caught up with ``dup_signals`` and runs the checks, one at a time.
 
     Every replica runs this loop; ``dup_keys`` and the postings are changed only under a
-    PostgreSQL advisory lock (duplicates_repository.lock_postings), so replicas cannot interleave
+    PostgreSQL advisory lock (storage/duplicates/repository.lock_postings), so replicas cannot interleave
     their posting writes. Stop keys need no separate refresh: each posting carries its count."""
 
     loop_name = "review.duplicate-checks"

@@ -12,8 +12,8 @@ from services.review.entrypoints.process_schemas import (
     OptionalReasonIn,
     ReasonIn,
 )
-from services.review.usecases import assignment, experts
-from services.review.usecases.common import may_see_personal_data
+from services.review.handlers import assignment, experts
+from services.review.handlers.common import may_see_personal_data
 
 PROJECT_404 = (404, "project_not_found", "no such project (or not assigned to this expert)")
 EXPERT_404 = (404, "expert_not_found", "no such expert")
@@ -52,7 +52,7 @@ class ExpertRoutes:
                roles=("staff",), errors=[PROJECT_404])
     def project_assignments(self, principal: Principal, application_id: str) -> dict:
         with self.db as uow:
-            from services.review.usecases.common import project_or_404
+            from services.review.handlers.common import project_or_404
 
             project_or_404(uow.session, application_id)
             return assignment.seats_of(uow, application_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gongyi.http.auth import Principal
 from services.review.entrypoints.api import api
 from services.review.entrypoints.process_schemas import ReasonIn, ReviewIn
-from services.review.usecases import scoring
+from services.review.handlers import scoring
 
 PROJECT_404 = (404, "project_not_found", "no such project (or not assigned to this expert)")
 LOCKED = (409, "review_locked", "the review is submitted and locked")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gongyi.http.auth import Principal
 from services.review.entrypoints.api import api
 from services.review.entrypoints.process_schemas import DecisionsIn, RefreshQuery
-from services.review.usecases import calls, screening, search_extras
+from services.review.handlers import calls, screening, search_extras
 
 CALL_404 = (404, "call_not_found", "review has not received this call's rules")
 PROJECT_404 = (404, "project_not_found", "no such project")

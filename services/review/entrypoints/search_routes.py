@@ -12,7 +12,7 @@ from gongyi.http.auth import Principal
 from services.review.domain.search_query import FILTERS, SearchParams
 from services.review.entrypoints.api import api
 from services.review.entrypoints.process_schemas import AuditQuery, ExportQuery, SimilarQuery
-from services.review.usecases import audit_log, search_extras
+from services.review.handlers import audit_log, search_extras
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNAVAILABLE = (503, "search_unavailable", "the search engine is down")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gongyi.http.auth import Principal
 from services.review.entrypoints.api import api
 from services.review.entrypoints.process_schemas import AdjustIn, ConfirmIn, ProposalIn, RankingQuery
-from services.review.usecases import ranking
+from services.review.handlers import ranking
 
 CALL_404 = (404, "call_not_found", "review has not received this call's rules")
 PROPOSAL_404 = (404, "proposal_not_found", "no such proposal for this call")

@@ -20,7 +20,7 @@ from services.review.entrypoints.scoring_routes import ScoringRoutes
 from services.review.entrypoints.screening_routes import ScreeningRoutes
 from services.review.entrypoints.search_routes import SearchRoutes, engine_call, search_params
 from services.review.entrypoints.selection_routes import SelectionRoutes
-from services.review.usecases import calls, screening
+from services.review.handlers import calls, screening
 
 
 class ReviewService(platform_routes(api), DuplicateRoutes,

@@ -12,9 +12,9 @@ from gongyi.errors import NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.scoring import Review, reopen, save_draft, submit, validate_scores, weighted_total
 from services.review.events import published
+from services.review.handlers.assignment import _assigned_project
+from services.review.handlers.common import audit, current_call, expert_id_of, now, project_or_404
 from services.review.storage.tables import reviews
-from services.review.usecases.assignment import _assigned_project
-from services.review.usecases.common import audit, current_call, expert_id_of, now, project_or_404
 
 
 def _row(uow: UnitOfWork, app_id: str, expert_id: str) -> Any:

@@ -11,8 +11,8 @@ from gongyi.errors import Conflict, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.conflicts import ConflictDeclaration
 from services.review.domain.experts import Expert
+from services.review.handlers.common import audit, findable, now, plain
 from services.review.storage.tables import assignments, conflict_declarations, experts
-from services.review.usecases.common import audit, findable, now, plain
 
 PUBLIC_FIELDS = ("expert_id", "name", "organisation", "credit_code", "province", "expertise", "unit_codes",
                  "declared_application_ids", "declared_organisations", "declared_credit_codes", "max_load",
@@ -74,7 +74,7 @@ def create(uow: UnitOfWork, principal: Principal, profile: dict[str, Any], with_
 def update(uow: UnitOfWork, principal: Principal, expert_id: str, profile: dict[str, Any],
            with_contact: bool) -> dict[str, Any]:
     """Replace a profile; seats that the new profile makes conflicted are withdrawn and refilled."""
-    from services.review.usecases.assignment import withdraw_conflicted_seats
+    from services.review.handlers.assignment import withdraw_conflicted_seats
 
     before = get_profile(uow, expert_id)
     profile = {**profile, "expert_id": expert_id}

@@ -19,9 +19,8 @@ from services.review.domain.assignment import (
 from services.review.domain.blind import blind_view
 from services.review.domain.conflicts import ProjectProfile, conflicts_of, declare_on_open, ensure_no_conflict
 from services.review.events import published
-from services.review.storage.tables import assignments, conflict_declarations, projects, reviews
-from services.review.usecases import experts as expert_pool
-from services.review.usecases.common import (
+from services.review.handlers import experts as expert_pool
+from services.review.handlers.common import (
     application_view,
     audit,
     current_call,
@@ -30,7 +29,8 @@ from services.review.usecases.common import (
     plain,
     project_or_404,
 )
-from services.review.usecases.screening import PASSED
+from services.review.handlers.screening import PASSED
+from services.review.storage.tables import assignments, conflict_declarations, projects, reviews
 
 INACTIVE = ("removed", "declined", "conflicted")
 

@@ -36,8 +36,8 @@ from services.review.domain.duplicates import (
     settle_same_project,
 )
 from services.review.domain.duplicates.intake_form import application_source, evidence_ids, evidence_items
-from services.review.storage.duplicates_index import DuplicateIndex, posting_document
-from services.review.storage.duplicates_repository import (
+from services.review.storage.duplicates.index import DuplicateIndex, posting_document
+from services.review.storage.duplicates.repository import (
     DuplicateRepository,
     all_active_signals,
     all_holders,
@@ -49,7 +49,7 @@ from services.review.storage.duplicates_repository import (
     pending_checks,
     replace_keys,
 )
-from services.review.storage.duplicates_tables import posting_key
+from services.review.storage.duplicates.tables import posting_key
 
 SUSPECTED = "duplicate.suspected.v1"
 SETTLED = "duplicate.settled.v1"

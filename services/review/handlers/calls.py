@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gongyi.db import UnitOfWork
+from services.review.handlers.common import current_call, now
 from services.review.storage.tables import calls
-from services.review.usecases.common import current_call, now
 
 
 def record_call_loaded(uow: UnitOfWork, event: dict[str, Any]) -> bool:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.db import conflict_insert
-from services.review.storage.duplicates_tables import (
+from services.review.storage.duplicates.tables import (
     dup_application_evidence,
     dup_evidence,
     dup_keys,

@@ -12,9 +12,9 @@ from gongyi.errors import InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.screening import Finding, ScreeningReport, decide, screen
 from services.review.events import published
+from services.review.handlers.common import application_view, audit, current_call, now, plain, project_or_404
 from services.review.storage.repository import ProjectRepository
 from services.review.storage.tables import evidence_notes, screening_decisions, screening_reports
-from services.review.usecases.common import application_view, audit, current_call, now, plain, project_or_404
 
 PASSED, FAILED = "screening_passed", "screening_failed"
 
@@ -40,7 +40,7 @@ def _evidence_warnings(uow: UnitOfWork, form: dict[str, Any]) -> list[dict[str, 
 
 def duplicate_suspicions(uow: UnitOfWork, application_id: str) -> list[dict[str, Any]]:
     """Open suspicions from duplicate detection; a pair settled by staff no longer warns."""
-    from services.review.duplicates_handlers import suspicions_for
+    from services.review.handlers.duplicates import suspicions_for
 
     return [s for s in suspicions_for(uow.session, application_id) if s["status"] == "open"]
 

@@ -10,8 +10,8 @@ from typing import Any
 from gongyi.db import UnitOfWork
 from gongyi.http.auth import Principal
 from services.review.domain.search_query import TEXT_FIELDS, SearchParams, build_query
+from services.review.handlers.common import audit, may_see_personal_data, project_or_404
 from services.review.storage.search_index import ProjectIndex
-from services.review.usecases.common import audit, may_see_personal_data, project_or_404
 
 EXPORT_COLUMNS = ("application_id", "call_id", "status", "project_name", "applicant_name", "applicant_type",
                   "category", "province", "unit_code", "start_year", "score", "duplicate_flag", "forwarded_at")

@@ -27,9 +27,9 @@ from services.review.domain.ranking import (
     take_snapshot,
 )
 from services.review.events import published
+from services.review.handlers.common import audit, current_call, findable, now, plain
+from services.review.handlers.screening import evidence_ids
 from services.review.storage.tables import assignments, projects, rankings, reviews, selection_proposals, selections
-from services.review.usecases.common import audit, current_call, findable, now, plain
-from services.review.usecases.screening import evidence_ids
 
 DEFAULT_RESERVES = 5
 
