@@ -35,6 +35,14 @@ class Database(BackgroundLoop):
     max_backoff = 5.0
     leader_wait = 1.0  # a replica that is not the relay's leader asks again this often
 
+    def __init__(self, unit_of_work: type[UnitOfWork] = UnitOfWork) -> None:
+        # a service whose unit of work owns its repositories passes its subclass
+        self.unit_of_work = unit_of_work
+
+    def make_uow(self, **context: str | None) -> UnitOfWork:
+        """A unit of work outside any worker (background loops); events it commits wake the relay."""
+        return self.unit_of_work(self.sessions, self.service, on_commit_with_events=self._wake.set, **context)
+
     def setup(self) -> None:
         super().setup()
         self.settings: Settings = self.container.config["GONGYI"]
@@ -63,13 +71,7 @@ class Database(BackgroundLoop):
 
     def get_dependency(self, worker_ctx) -> UnitOfWork:  # noqa: ANN001
         data = worker_ctx.data or {}
-        uow = UnitOfWork(
-            self.sessions,
-            self.service,
-            correlation_id=data.get("correlation_id"),
-            causation_id=data.get("causation_id"),
-            on_commit_with_events=self._wake.set,
-        )
+        uow = self.make_uow(correlation_id=data.get("correlation_id"), causation_id=data.get("causation_id"))
         self._open[worker_ctx] = uow
         return uow
 

@@ -311,8 +311,9 @@ def test_the_postings_lock_serialises_replicas(loaded):
 def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_path):
     """`gongyi run` keeps review's tables in SQLite: the same sync, lock, postings and check
     work there (no advisory lock, no array_agg, the SQLite ON CONFLICT)."""
-    from gongyi.db import UnitOfWork, migrate
+    from gongyi.db import migrate
     from services.review.handlers.duplicates import sync_and_check
+    from services.review.storage.unit_of_work import ReviewUnitOfWork
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     migrate("review", url)
@@ -324,17 +325,17 @@ def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_p
          "project_name": "嵌入模式测试项目"}
     try:
         _add_signals(engine, [a, {**a, "id": "lite-b"}])
-        assert sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review")) == 2
+        assert sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review")) == 2
         code = posting_key("credit_code", "91110000LITECODE1X")
         with engine.connect() as conn:
             assert holders_of(conn, [code]) == {code: ["lite-a", "lite-b"]}
-        with sessions() as session:
-            found = list_suspicions(session, None, "open")
+        with ReviewUnitOfWork(sessions, "review") as uow:
+            found = list_suspicions(uow, None, "open")
         assert [sorted(s["application_ids"]) for s in found["items"]] == [["lite-a", "lite-b"]]
         with sessions() as session:
             DuplicateRepository(session).set_status("lite-b", "withdrawn")
             session.commit()
-        sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+        sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review"))
         assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "lite-a") == []
     finally:
         for name in index.current_indices():
@@ -404,9 +405,10 @@ def test_one_pass_checks_many_and_keeps_settlements_and_clears_what_an_edit_undi
     suspicions once for all of them: a duplicate pair is found in the same pass that holds both,
     a pair settled as different projects is not raised again, and an edit that removes what two
     applications shared clears their open suspicion."""
-    from gongyi.db import UnitOfWork, migrate
+    from gongyi.db import migrate
     from services.review.handlers.duplicates import suspicion_id_for, sync_and_check
     from services.review.storage.duplicates.tables import dup_settled_pairs, dup_suspicions
+    from services.review.storage.unit_of_work import ReviewUnitOfWork
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     migrate("review", url)
@@ -416,7 +418,7 @@ def test_one_pass_checks_many_and_keeps_settlements_and_clears_what_an_edit_undi
     sessions = sessionmaker(engine, expire_on_commit=False)
 
     def run() -> int:
-        return sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+        return sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review"))
 
     def statuses() -> dict[str, str]:
         with engine.connect() as conn:

@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gongyi.background import BackgroundLoop
-from gongyi.db import UnitOfWork
 from gongyi.dependencies import Database
 from gongyi.events.consumer import event_handler
 from gongyi.http.auth import Principal
@@ -16,6 +15,7 @@ from gongyi.search import make_search_client
 from services.review.entrypoints.api import api
 from services.review.handlers import duplicates as dup
 from services.review.storage.duplicates.index import DuplicateIndex
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,8 @@ class DuplicateChecks(BackgroundLoop):
     def _db(self) -> Database:
         return next(d for d in self.container.dependencies if isinstance(d, Database))
 
-    def make_uow(self) -> UnitOfWork:
-        db = self._db()
-        return UnitOfWork(db.sessions, self.container.service_name, on_commit_with_events=db.kick)
+    def make_uow(self) -> ReviewUnitOfWork:
+        return self._db().make_uow()
 
     def get_dependency(self, worker_ctx) -> DuplicateChecks:  # noqa: ANN001
         return self
@@ -178,7 +177,7 @@ class DuplicateRoutes:
     )
     def dup_list(self, principal: Principal, query: SuspicionQuery) -> dict[str, Any]:
         with self.db as uow:
-            return dup.list_suspicions(uow.session, query.call_id, query.status, query.size, query.offset)
+            return dup.list_suspicions(uow, query.call_id, query.status, query.size, query.offset)
 
     @api.route(
         "GET",
@@ -190,7 +189,7 @@ class DuplicateRoutes:
     )
     def dup_get(self, principal: Principal, suspicion_id: str) -> dict[str, Any]:
         with self.db as uow:
-            return dup.get_suspicion(uow.session, suspicion_id)
+            return dup.get_suspicion(uow, suspicion_id)
 
     @api.route(
         "POST",

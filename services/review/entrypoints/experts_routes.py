@@ -52,10 +52,7 @@ class ExpertRoutes:
                roles=("staff",), errors=[PROJECT_404])
     def project_assignments(self, principal: Principal, application_id: str) -> dict:
         with self.db as uow:
-            from services.review.handlers.common import project_or_404
-
-            project_or_404(uow.session, application_id)
-            return assignment.seats_of(uow, application_id)
+            return assignment.project_seats(uow, application_id)
 
     @api.route("POST", "/projects/{application_id}/assignments", summary="Assign an expert by hand / 手动分配",
                roles=("staff",), body=ManualAssignIn,

@@ -21,12 +21,13 @@ from services.review.entrypoints.screening_routes import ScreeningRoutes
 from services.review.entrypoints.search_routes import SearchRoutes, engine_call, search_params
 from services.review.entrypoints.selection_routes import SelectionRoutes
 from services.review.handlers import calls, screening
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
 class ReviewService(platform_routes(api), DuplicateRoutes,
                     ScreeningRoutes, ExpertRoutes, ScoringRoutes, SelectionRoutes, SearchRoutes):
     name = "review"
-    db = Database()
+    db = Database(ReviewUnitOfWork)
     search = SearchIndex()
     settings = SettingsProvider()
 

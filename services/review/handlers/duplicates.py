@@ -18,9 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
 from services.review.domain.duplicates import (
     SIGNALS_VERSION,
@@ -41,6 +39,7 @@ from services.review.storage.duplicates.repository import (
     DuplicateRepository,
     all_active_signals,
     all_holders,
+    analyse_keys,
     clear_dirty,
     dirty_keys,
     drop_inactive_keys,
@@ -50,6 +49,7 @@ from services.review.storage.duplicates.repository import (
     replace_keys,
 )
 from services.review.storage.duplicates.tables import posting_key
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 SUSPECTED = "duplicate.suspected.v1"
 SETTLED = "duplicate.settled.v1"
@@ -73,26 +73,26 @@ def _recompute(repo: DuplicateRepository, source: dict[str, Any], ev_ids: list[s
     )
 
 
-def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+def record_application(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     """Signals of a forwarded application (a re-forwarded one replaces them)."""
     if not uow.claim(event, "review.dup_application_forwarded"):
         return False
     data = event["data"]
     source = application_source(data)
     ev_ids = evidence_ids(data.get("form") or {})
-    repo = DuplicateRepository(uow.session)
+    repo = uow.duplicates
     version = _recompute(repo, source, ev_ids)
     repo.link_evidence(source["id"], ev_ids, replace=version > 1)
     uow.commit()
     return True
 
 
-def record_evidence(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+def record_evidence(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     """Evidence facts; the applications already referring to it get new signals."""
     if not uow.claim(event, "review.dup_evidence_stored"):
         return False
     data = event["data"]
-    repo = DuplicateRepository(uow.session)
+    repo = uow.duplicates
     repo.save_evidence(data)
     for app_id in repo.applications_using(data["evidence_id"]):
         row = repo.get_signals_row(app_id)
@@ -102,11 +102,11 @@ def record_evidence(uow: UnitOfWork, event: dict[str, Any]) -> bool:
     return True
 
 
-def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+def record_withdrawn(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     """A withdrawn application leaves the candidate index (its signals stay in SQL)."""
     if not uow.claim(event, "review.dup_application_withdrawn"):
         return False
-    DuplicateRepository(uow.session).set_status(event["data"]["application_id"], "withdrawn")
+    uow.duplicates.set_status(event["data"]["application_id"], "withdrawn")
     uow.commit()
     return True
 
@@ -142,7 +142,7 @@ def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> Callable[[d
     return lookup
 
 
-def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
+def check_pending(uow: ReviewUnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
     """Check the pending signal versions ``rows`` (id, version, status, signals) in one
     transaction; returns the suspicion ids announced.
 
@@ -150,7 +150,7 @@ def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, A
     read, which is older, and the next pass checks it again (``mark_checked_many`` only moves forward).
     What every check needs besides the engine (settled pairs, open suspicions) is read once for
     all rows: most applications have neither, and one query each was most of a check's cost."""
-    repo = DuplicateRepository(uow.session)
+    repo = uow.duplicates
     active = [r for r in rows if r["status"] == "active"]
     ids = [r["application_id"] for r in active]
     settled = repo.settled_pairs_for(ids)
@@ -237,7 +237,7 @@ def _component(repo: DuplicateRepository, seeds: set[str]) -> tuple[set[str], li
 
 
 def _recluster_and_announce(
-    uow: UnitOfWork, repo: DuplicateRepository, seeds: set[str], now: dt.datetime
+    uow: ReviewUnitOfWork, repo: DuplicateRepository, seeds: set[str], now: dt.datetime
 ) -> list[str]:
     """Give every open suspicion around ``seeds`` its group's id; announce what is new or changed."""
     announced = []
@@ -319,7 +319,7 @@ def sync_postings(engine: sa.Engine, index: DuplicateIndex, batch: int = 200) ->
 
 
 def sync_and_check(
-    engine: sa.Engine, index: DuplicateIndex, make_uow: Callable[[], UnitOfWork], batch: int = 200
+    engine: sa.Engine, index: DuplicateIndex, make_uow: Callable[[], ReviewUnitOfWork], batch: int = 200
 ) -> int:
     """Write pending signal versions' postings, then check each; returns how many."""
     rows = sync_postings(engine, index, batch)
@@ -352,7 +352,7 @@ def rebuild_index(
         sync_all_keys(conn)
         # after filling millions of rows: without fresh statistics the planner scans the whole
         # table for a posting (1.1 s at 100k projects instead of < 1 ms through the primary key)
-        conn.execute(sa.text("ANALYZE dup_keys"))
+        analyse_keys(conn)
         clear_dirty(conn)  # the new index has every key as it is now
         docs = (posting_document(key, ids, index.max_df) for key, ids in all_holders(conn))
         return index.rebuild(docs, progress)
@@ -419,9 +419,9 @@ def suspicion_view(repo: DuplicateRepository, s: dict[str, Any], detail: bool = 
 
 
 def list_suspicions(
-    session: Session, call_id: str | None, status: str | None, limit: int = 50, offset: int = 0
+    uow: ReviewUnitOfWork, call_id: str | None, status: str | None, limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
-    repo = DuplicateRepository(session)
+    repo = uow.duplicates
     total, rows = repo.list_suspicions(call_id, status, limit, offset)
     items = [suspicion_view(repo, r) for r in rows]
     clusters: dict[str, dict[str, Any]] = {}
@@ -437,8 +437,8 @@ def list_suspicions(
     }
 
 
-def get_suspicion(session: Session, suspicion_id: str) -> dict[str, Any]:
-    repo = DuplicateRepository(session)
+def get_suspicion(uow: ReviewUnitOfWork, suspicion_id: str) -> dict[str, Any]:
+    repo = uow.duplicates
     s = repo.get_suspicion(suspicion_id)
     if s is None:
         raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",
@@ -446,14 +446,14 @@ def get_suspicion(session: Session, suspicion_id: str) -> dict[str, Any]:
     return suspicion_view(repo, s, detail=True)
 
 
-def suspicions_for(session: Session, application_id: str) -> list[dict[str, Any]]:
+def suspicions_for(uow: ReviewUnitOfWork, application_id: str) -> list[dict[str, Any]]:
     """Open and settled suspicions involving one application (for screening and intake views)."""
-    repo = DuplicateRepository(session)
+    repo = uow.duplicates
     return [suspicion_view(repo, s) for s in repo.suspicions_involving(application_id, ["open", "settled"])]
 
 
 def settle(
-    uow: UnitOfWork,
+    uow: ReviewUnitOfWork,
     suspicion_id: str,
     outcome: str,
     decided_by: str,
@@ -462,7 +462,7 @@ def settle(
     note: str = "",
 ) -> dict[str, Any]:
     """Staff's decision on one suspected pair; a pair settled as different is never raised again."""
-    repo = DuplicateRepository(uow.session)
+    repo = uow.duplicates
     s = repo.get_suspicion(suspicion_id, lock=True)
     if s is None:
         raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",

@@ -354,6 +354,11 @@ def drop_inactive_keys(conn: sa.Connection) -> int:
     return conn.execute(dup_keys.delete().where(~active.exists())).rowcount
 
 
+def analyse_keys(conn: sa.Connection) -> None:
+    """Fresh planner statistics for ``dup_keys`` (after a bulk fill)."""
+    conn.execute(sa.text("ANALYZE dup_keys"))
+
+
 def dirty_keys(conn: sa.Connection, limit: int) -> list[str]:
     return list(conn.execute(sa.select(dup_keys_dirty.c.key).limit(limit)).scalars())
 
