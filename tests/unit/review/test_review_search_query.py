@@ -14,7 +14,7 @@ from services.review.domain.search_query import (
     shape_response,
 )
 from services.review.entrypoints.schemas import SearchHit, SearchQuery
-from services.review.entrypoints.search_routes import search_params
+from services.review.entrypoints.service import search_params
 from services.review.handlers.search_extras import EXPORT_COLUMNS
 
 
