@@ -6,6 +6,7 @@ scoring · ranking (and the selection) · search_extras · audit_log · duplicat
 """
 
 from services.review.handlers.projects import (
+    project_count,
     rebuild_index,
     record_forwarded,
     record_withdrawn,
@@ -13,4 +14,4 @@ from services.review.handlers.projects import (
     sync_index,
 )
 
-__all__ = ["rebuild_index", "record_forwarded", "record_withdrawn", "reset_index_marks", "sync_index"]
+__all__ = ["project_count", "rebuild_index", "record_forwarded", "record_withdrawn", "reset_index_marks", "sync_index"]

@@ -54,6 +54,11 @@ def reset_index_marks(engine: sa.Engine) -> None:
         ProjectRepository(session).reset_index_marks()
 
 
+def project_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return count_projects(conn)
+
+
 def rebuild_index(engine: sa.Engine, index: ProjectIndex, progress: Callable[[int], None] | None = None) -> str:
     """A new index from SQL, then the alias swap; searches keep working throughout."""
     with engine.connect() as conn:
