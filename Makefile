@@ -21,10 +21,12 @@ run: install
 test: install
 	./scripts/ensure_services.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 openapi: install
 	$(BIN)/gongyi openapi --out contracts/openapi

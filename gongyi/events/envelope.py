@@ -11,17 +11,14 @@ import json
 import uuid
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from gongyi.config import load_settings
+from gongyi.contracts import CONTRACTS_ROOT
 
-# The repo keeps contracts at its top level; an installed image points here with GONGYI_CONTRACTS_DIR.
-CONTRACTS_ROOT = Path(load_settings().contracts_dir)
 CONTRACTS_DIR = CONTRACTS_ROOT / "events"
 CONTENT_TYPE = "application/cloudevents+json"
 ENVELOPE_ID = "urn:gongyi:event:envelope"

@@ -16,7 +16,7 @@ from services.review.domain.assignment import (
 from services.review.domain.blind import blind_view
 from services.review.domain.conflicts import ProjectProfile, conflicts_of, declare_on_open, ensure_no_conflict
 from services.review.events import published
-from services.review.handlers import experts as expert_pool
+from services.review.handlers import expert_pool
 from services.review.handlers.common import (
     application_view,
     audit,
