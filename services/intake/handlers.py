@@ -302,6 +302,51 @@ def unit_decision(
     return app
 
 
+class _BatchRules:
+    """The window and quota in force now, per call of a batch (a changed window is a new version of
+    the rules, which an application's own version predates)."""
+
+    def __init__(self, uow: UnitOfWork, repo: ApplicationRepository, unit: str | None) -> None:
+        self.uow, self.repo, self.unit = uow, repo, unit
+        self.calls: dict[str, CallDocument] = {}
+        self.in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
+        self.already: dict[str, int] = {}  # per call: the unit's forwarded applications before this batch
+
+    def check(self, app: Application, now: datetime) -> None:
+        if app.call_id not in self.calls:
+            self.calls[app.call_id] = call_document(self.uow, app.call_id)[1]
+        current = self.calls[app.call_id]
+        window = check_window(current, now)
+        if window:
+            raise InvalidInput(window)
+        if app.state != State.ENDORSED:
+            return  # the move to forwarded refuses it
+        if app.call_id not in self.in_batch:
+            # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
+            CallRepository(self.uow.session).lock(app.call_id)
+            self.already[app.call_id] = self.repo.forwarded_count(app.call_id, self.unit)
+        position = self.in_batch.get(app.call_id, 0) + 1
+        refusal = quota_refusal(current.quotas.per_unit, self.already[app.call_id], position)
+        if refusal:
+            raise refusal
+        self.in_batch[app.call_id] = position
+
+
+def _earlier_batch(batches: BatchRepository, unit: str | None, key: str, request_hash: str) -> dict[str, Any] | None:
+    """The result of the batch sent before with this idempotency key, if any."""
+    previous = batches.find(unit, key)
+    if previous is None:
+        return None
+    if previous["request_hash"] != request_hash:
+        raise Conflict(
+            "idempotency_key_reused",
+            "该幂等键已用于另一批次",
+            "This idempotency key was used for a different batch",
+            {"batch_id": previous["id"]},
+        )
+    return {**previous["result"], "replayed": True}
+
+
 def forward_batch(
     uow: UnitOfWork,
     principal: Principal,
@@ -319,22 +364,13 @@ def forward_batch(
     now = now or datetime.now(UTC)
     batches = BatchRepository(uow.session)
     request_hash = batches.request_hash(application_ids, endorse_opinion)
-    previous = batches.find(principal.unit, key)
-    if previous is not None:
-        if previous["request_hash"] != request_hash:
-            raise Conflict(
-                "idempotency_key_reused",
-                "该幂等键已用于另一批次",
-                "This idempotency key was used for a different batch",
-                {"batch_id": previous["id"]},
-            )
-        return 200, {**previous["result"], "replayed": True}
+    earlier = _earlier_batch(batches, principal.unit, key, request_hash)
+    if earlier is not None:
+        return 200, earlier
     repo = ApplicationRepository(uow.session)
+    rules = _BatchRules(uow, repo, principal.unit)
     batch_id = str(uuid.uuid4())
     items, failed, apps, endorsed = [], False, [], []
-    in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
-    already: dict[str, int] = {}  # per call: the unit's forwarded applications before this batch
-    calls_now: dict[str, CallDocument] = {}  # per call: the rules in force now
     for app_id in dict.fromkeys(application_ids):
         try:
             app = repo.get(app_id, for_update=True)
@@ -342,24 +378,7 @@ def forward_batch(
             if endorse_opinion is not None and app.state == State.SUBMITTED:
                 app.move("endorse", principal.role, now, opinion=endorse_opinion)
                 endorsed.append((subject(app), application_data(app, "endorse")))
-            # the window and quota in force now (a changed window is a new version of the rules,
-            # which the application's own version predates)
-            if app.call_id not in calls_now:
-                calls_now[app.call_id] = call_document(uow, app.call_id)[1]
-            current = calls_now[app.call_id]
-            window = check_window(current, now)
-            if window:
-                raise InvalidInput(window)
-            if app.state == State.ENDORSED:
-                if app.call_id not in in_batch:
-                    # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
-                    CallRepository(uow.session).lock(app.call_id)
-                    already[app.call_id] = repo.forwarded_count(app.call_id, principal.unit)
-                position = in_batch.get(app.call_id, 0) + 1
-                refusal = quota_refusal(current.quotas.per_unit, already[app.call_id], position)
-                if refusal:
-                    raise refusal
-                in_batch[app.call_id] = position
+            rules.check(app, now)
             app.move("forward", principal.role, now, batch_id=batch_id)
             apps.append(app)
             items.append({"application_id": app_id, "status": "forwarded"})
