@@ -25,14 +25,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--port", default=None, type=int, help="base URL port (default GONGYI_HTTP_PORT or 8000)")
-@click.option("--search-port", default=9200, show_default=True)
-@click.option("--s3-port", default=9000, show_default=True)
-def run(port: int | None, search_port: int, s3_port: int) -> None:
+@click.option("--port", default=None, type=int, help="base URL port (default GONGYI_HTTP_PORT or 8000; 0 = free)")
+@click.option("--search-port", default=None, type=int, help="search server port (default GONGYI_SEARCH_PORT; 0 = free)")
+@click.option("--s3-port", default=None, type=int, help="S3 server port (default GONGYI_S3_PORT; 0 = free)")
+def run(port: int | None, search_port: int | None, s3_port: int | None) -> None:
     """Run the whole platform in one process on embedded defaults."""
     from gongyi.runner import run_embedded
 
-    run_embedded(port or load_settings().http_port, search_port, s3_port)
+    run_embedded(port, search_port, s3_port)
 
 
 @main.command()
@@ -271,3 +271,33 @@ _register_service_commands()
 if __name__ == "__main__":  # pragma: no cover
     logging.basicConfig()
     main()
+
+
+@main.command()
+@click.option("--base", default=None, help="the platform's base URL (default http://GONGYI_HTTP_HOST:GONGYI_HTTP_PORT)")
+@click.option("--until", "until", default="summary", show_default=True,
+              help="stop after this phase: call, evidence, drafts, submitted, forwarded, search, duplicates, "
+                   "screening, experts, scoring, ranking, notice, objection, closed, published, tracking, summary")
+@click.option("--notice-minutes", default=1.0, show_default=True, type=float, help="the rehearsal's notice period")
+@click.option("--call-id", default=None, help="the rehearsal call's id (default demo-<time>)")
+def demo(base: str | None, until: str, notice_minutes: float, call_id: str | None) -> None:
+    """Run a rehearsal (演练) of a whole call against a running platform, phase by phase."""
+    from gongyi.demo.scenario import PHASES, ScenarioError, run_scenario
+
+    if until not in PHASES:
+        raise click.UsageError(f"--until must be one of: {', '.join(PHASES)}")
+    settings = load_settings()
+    base = base or f"http://{settings.http_host}:{settings.http_port}"
+    try:
+        run = run_scenario(base, settings, until=until, call_id=call_id, notice_minutes=notice_minutes,
+                           log=lambda line: click.echo(f"  {line}"))
+    except ScenarioError as exc:
+        click.echo(f"demo stopped: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"\nrehearsal {run.call_id} stopped after '{until}'. Look around:")
+    click.echo(f"  {base}/api/intake/applications?call_id={run.call_id}   (token: gongyi token --role staff)")
+    if run.notice_id:
+        click.echo(f"  {base}/api/publish/notices/{run.notice_id}/page.html")
+        click.echo(f"  {base}/api/publish/notices/{run.notice_id}/final.html")
+    for path in run.outputs.values():
+        click.echo(f"  {base}{path}")

@@ -15,9 +15,10 @@ from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+import gongyi.events.memory_broker  # noqa: F401 - memory:// carries AMQP's message properties
+
 SERVICES = ("intake", "media", "review", "publish")
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
-DEFAULT_CONTRACTS_DIR = str(Path(__file__).resolve().parents[1] / "contracts")
 
 S = TypeVar("S", bound=BaseSettings)
 # settings_from(cls, environ) reads this mapping instead of os.environ (tests, the CLI's checks)
@@ -97,13 +98,17 @@ class Settings(GivenEnviron, BaseSettings):
     jwt_ttl_seconds: int = 8 * 3600
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # embedded mode's local search and S3 servers; 0 = any free port
+    search_port: int = 0
+    s3_port: int = 0
+    # embedded mode's local search and S3 servers; 0 = any free port
+    search_port: int = 0
+    s3_port: int = 0
     dead_letter_after: int = 5
     outbox_batch: int = 200
     log_level: str = "INFO"
     # comma-separated call files loaded at start
     calls: Annotated[tuple[str, ...], NoDecode] = ()
-    # where the event and HTTP contracts are; an installed image points elsewhere
-    contracts_dir: str = DEFAULT_CONTRACTS_DIR
     # the public site's origin, for absolute links in pages, feeds and exports (publish)
     public_base_url: str = "https://gongyi.example.org"
     # "<requests>/<seconds>" per client for the public objection form (publish)

@@ -44,6 +44,49 @@ def _patch_psycopg_for_eventlet() -> None:
     _green_patched = True
 
 
+class _GreenFileLock:
+    """One checked-out connection per SQLite file in this process, waited for cooperatively.
+
+    SQLite waits for a locked database inside C (its busy timeout), which under eventlet stops
+    every green thread of the process, including the one holding the lock: the embedded mode froze
+    for the whole 30 s timeout whenever two workers of a service wrote at once. Waiting here yields
+    to the hub instead. Reentrant for the green thread that holds it (a use case may open a second
+    connection while its session is open); released by whoever checks the connection in.
+    """
+
+    def __init__(self) -> None:
+        from eventlet.semaphore import Semaphore
+
+        self._free = Semaphore(1)
+        self._owner: object | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        import greenlet
+
+        me = greenlet.getcurrent()
+        if self._owner is me:
+            self._depth += 1
+            return
+        self._free.acquire()
+        self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth <= 0:
+            self._owner, self._depth = None, 0
+            self._free.release()
+
+
+_SQLITE_LOCKS: dict[str, _GreenFileLock] = {}
+
+
+def _one_connection_at_a_time(engine: sa.Engine, key: str) -> None:
+    lock = _SQLITE_LOCKS.setdefault(key, _GreenFileLock())
+    sa_event.listen(engine, "checkout", lambda *_: lock.acquire())
+    sa_event.listen(engine, "checkin", lambda *_: lock.release())
+
+
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
@@ -58,6 +101,8 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        if path and path != ":memory:":
+            _one_connection_at_a_time(engine, str(Path(path).resolve()))
         return engine
     _patch_psycopg_for_eventlet()
     if "poolclass" not in kwargs:

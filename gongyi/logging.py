@@ -44,5 +44,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("elastic_transport", "urllib3", "amqp", "kombu"):
+    # fontTools logs every table it subsets for each PDF export; alembic every plugin at start
+    for noisy in ("elastic_transport", "urllib3", "amqp", "kombu", "fontTools", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

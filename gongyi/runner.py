@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +16,7 @@ from nameko.containers import ServiceContainer
 from gongyi.config import SERVICES, Settings, load_settings, nameko_config
 from gongyi.db import migrate
 from gongyi.registry import service_class
+from gongyi.supervisor import RestartPolicy, Supervisor, install_signal_handlers, with_platform_status
 
 log = logging.getLogger("gongyi")
 REPO = Path(__file__).resolve().parents[1]
@@ -27,31 +28,36 @@ def start_container(settings: Settings, service: str, host: str, port: int) -> S
     return container
 
 
-def wait_for_signal(containers: list[ServiceContainer], grace: float = 30.0) -> None:
-    """Block until SIGTERM/SIGINT, then stop containers (in-flight workers finish)."""
-    stop = eventlet.event.Event()
-
-    def _handler(signum, _frame) -> None:  # noqa: ANN001
-        if not stop.ready():
-            stop.send(signum)
-
-    signal.signal(signal.SIGTERM, _handler)
-    signal.signal(signal.SIGINT, _handler)
-    stop.wait()
-    log.info("stopping %d service(s)", len(containers))
-    for container in containers:
-        with eventlet.Timeout(grace, False):
-            container.stop()
-        if not container._died.ready():  # noqa: SLF001 - nameko has no public "stopped" flag
-            container.kill()
-
-
 def serve(service: str) -> None:
+    """One service in this process, as a cluster runs it. If its container dies the process exits
+    non-zero, so that Kubernetes restarts the pod (a half-dead process would keep its readiness)."""
     settings = load_settings()
     settings.check()
-    container = start_container(settings, service, settings.http_host, settings.http_port)
+    supervisor = Supervisor(
+        lambda name: start_container(settings, name, settings.http_host, settings.http_port),
+        [service],
+        RestartPolicy(max_restarts=0),
+    )
+    supervisor.start_all()
+    install_signal_handlers(supervisor)
     log.info("%s listening on %s:%d", service, settings.http_host, settings.http_port)
-    wait_for_signal([container])
+    code = supervisor.wait()
+    supervisor.stop()
+    if code:
+        state = supervisor.states[service]
+        print(f"gongyi serve {service}: the service died ({state.last_error}); exiting", file=sys.stderr, flush=True)
+        sys.exit(code)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def resolve_port(port: int, host: str = "127.0.0.1") -> int:
+    """0 means any free port (so two copies of the platform never collide)."""
+    return port or free_port(host)
 
 
 class LocalServers:
@@ -90,7 +96,7 @@ class LocalServers:
             proc.terminate()
         for proc in self.procs:
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 proc.kill()
 
@@ -144,13 +150,22 @@ def load_call_files(settings: Settings, paths: list[str]) -> list[dict]:
     return results
 
 
-def run_embedded(port: int, search_port: int, s3_port: int) -> None:
-    """The whole platform in one process: in-memory broker, SQLite, local search and S3 servers."""
+def run_embedded(port: int | None = None, search_port: int | None = None, s3_port: int | None = None) -> None:
+    """The whole platform in one process: in-memory broker, SQLite, local search and S3 servers.
+
+    Ports come from the settings (GONGYI_HTTP_PORT, GONGYI_SEARCH_PORT, GONGYI_S3_PORT) unless
+    given; 0 picks a free one. The services themselves listen on free ports behind the router."""
     base = load_settings()
+    host = base.http_host
+    port = base.http_port if port is None else port
+    listener = _listen(host, port)
     servers = LocalServers()
+    supervisor: Supervisor | None = None
     try:
-        search_url = base.search_url or servers.start_search(search_port)
-        s3_url = base.s3_endpoint or servers.start_s3(s3_port)
+        search_url = base.search_url or servers.start_search(
+            resolve_port(base.search_port if search_port is None else search_port)
+        )
+        s3_url = base.s3_endpoint or servers.start_s3(resolve_port(base.s3_port if s3_port is None else s3_port))
         settings = base.with_overrides(search_url=search_url, s3_endpoint=s3_url)
         settings.check()
         prepare(settings)
@@ -160,22 +175,49 @@ def run_embedded(port: int, search_port: int, s3_port: int) -> None:
         ]
         for result in load_call_files(settings, calls):
             log.info("call %s at version %s", result["call_id"], result["version"])
-        backends = {}
-        containers = []
-        for offset, service in enumerate(SERVICES, start=1):
-            containers.append(start_container(settings, service, "127.0.0.1", port + offset))
-            backends[service] = ("127.0.0.1", port + offset)
+        backends = {service: ("127.0.0.1", free_port()) for service in SERVICES}
+        supervisor = Supervisor(
+            lambda service: start_container(settings, service, *backends[service]), SERVICES, RestartPolicy()
+        )
+        supervisor.start_all()
+        install_signal_handlers(supervisor)
         from gongyi.router import make_router
 
-        listener = eventlet.listen((settings.http_host, port))
-        eventlet.spawn(eventlet.wsgi.server, listener, make_router(backends), log_output=False)
-        base_url = f"http://{settings.http_host}:{port}"
-        print(f"\ngongyi is running (embedded mode) at {base_url}", flush=True)
-        for service in SERVICES:
-            print(f"  {base_url}/api/{service}/healthz   {base_url}/api/{service}/openapi.json")
-        print(f"  search (osmem-server): {search_url}    S3 (moto): {s3_url}    data: {settings.data_dir}")
-        print("\nA token:  .venv/bin/gongyi token --role staff   (roles: applicant, unit, expert, staff)")
-        print("The README's 'Try it' section has the whole flow as curl commands. Ctrl-C stops.\n", flush=True)
-        wait_for_signal(containers)
+        front = eventlet.spawn(
+            eventlet.wsgi.server, listener, with_platform_status(make_router(backends), supervisor), log_output=False
+        )
+        _print_banner(f"http://{host}:{listener.getsockname()[1]}", search_url, s3_url, settings.data_dir)
+        code = supervisor.wait()
+        front.kill()
+        listener.close()
+        supervisor.stop()
+        if code:
+            failed = {name: s for name, s in supervisor.status().items() if s["status"] == "failed"}
+            for name, state in failed.items():
+                print(f"gongyi run: service {name} kept dying ({state['last_error']}); stopping the platform",
+                      file=sys.stderr, flush=True)
+            sys.exit(code)
     finally:
+        if supervisor is not None and not supervisor._stopping:  # noqa: SLF001 - an error before wait()
+            supervisor.stop()
         servers.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        return eventlet.listen((host, port))
+    except OSError as exc:
+        raise SystemExit(
+            f"gongyi run: cannot listen on {host}:{port} ({exc.strerror}). Another copy may be running: "
+            "set GONGYI_HTTP_PORT to another port (0 picks a free one)."
+        ) from exc
+
+
+def _print_banner(base_url: str, search_url: str, s3_url: str, data_dir: str) -> None:
+    print(f"\ngongyi is running (embedded mode) at {base_url}", flush=True)
+    print(f"  platform readiness: {base_url}/readyz")
+    for service in SERVICES:
+        print(f"  {base_url}/api/{service}/healthz   {base_url}/api/{service}/openapi.json")
+    print(f"  search (osmem-server): {search_url}    S3 (moto): {s3_url}    data: {data_dir}")
+    print("\nA token:  .venv/bin/gongyi token --role staff   (roles: applicant, unit, expert, staff)")
+    print("The README's 'Try it' section has the whole flow as curl commands. Ctrl-C stops.\n", flush=True)

@@ -68,6 +68,16 @@ class NoDelayWebServer(WebServer):
             pass
         super().process_request(sock, address)
 
+    def kill(self) -> None:
+        # nameko's server keeps listening after its container is killed; free the port so the
+        # supervisor can start the service again on it
+        self._is_accepting = False
+        if self._gt is not None:
+            self._gt.kill()
+        if self._sock is not None:
+            self._sock.close()
+        super().kill()
+
 
 class JsonHttpEntrypoint(HttpRequestHandler):
     """nameko's @http with JSON errors, a correlation id and latency metrics."""

@@ -19,6 +19,7 @@ from gongyi.http.auth import Principal
 from services.publish import site
 from services.publish.domain.notice import (
     DEFAULT_NOTICE_WORKING_DAYS,
+    REHEARSAL_MARK,
     Notice,
     NoticeState,
     due_for_publication,
@@ -150,6 +151,7 @@ def create_draft(uow: UnitOfWork, event: dict[str, Any]) -> str | None:
         [_entry(e, call) for e in data["entries"]],
         [_entry(e, call) for e in data.get("reserves", ())],
         tz=((call or {}).get("window") or {}).get("timezone") or DEFAULT_TZ,
+        rehearsal=call_is_rehearsal(call),
     )
     repo.add(notice, data["selection_id"], data)
     uow.commit()
@@ -193,12 +195,23 @@ def call_working_days(uow: UnitOfWork, call_id: str) -> int:
     return int((call.get("notice") or {}).get("working_days") or DEFAULT_NOTICE_WORKING_DAYS)
 
 
+def call_is_rehearsal(call: dict[str, Any] | None) -> bool:
+    return bool((call or {}).get("rehearsal"))
+
+
+def rehearsal_minutes(uow: UnitOfWork, call_id: str) -> float | None:
+    """A rehearsal's compressed notice period, when its call sets one."""
+    call = CallRepository(uow.session).get(call_id) or {}
+    minutes = (call.get("notice") or {}).get("minutes")
+    return float(minutes) if call_is_rehearsal(call) and minutes else None
+
+
 def open_notice(
     uow: UnitOfWork, notice_id: str, working_days: int | None = None, now: dt.datetime | None = None
 ) -> Notice:
     notice, version, repo = _load(uow, notice_id)
     days = working_days or call_working_days(uow, notice.call_id)
-    events = notice.open(_now(now), days)
+    events = notice.open(_now(now), days, minutes=None if working_days else rehearsal_minutes(uow, notice.call_id))
     return _store(uow, repo, notice, version, events)
 
 
@@ -475,7 +488,8 @@ def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
         known.setdefault(app_id, {"application_id": app_id})
     summary = year_end_summary(list(known.values()), screening, scores, selected, publish_scores=publish_scores)
     summary["call_id"] = call_id
-    summary["call_title"] = call.get("title") or call_id
+    summary["call_title"] = (REHEARSAL_MARK if call_is_rehearsal(call) else "") + (call.get("title") or call_id)
+    summary["rehearsal"] = call_is_rehearsal(call)
     summary["objections"] = objections
     summary["reports"] = ReportRepository(uow.session).count_by_kind(call_id)
     summary["cases_published"] = CaseRepository(uow.session).count(call_id)

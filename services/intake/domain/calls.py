@@ -152,6 +152,8 @@ class ReviewRules(_Model):
 
 class Notice(_Model):
     working_days: PositiveInt
+    # a rehearsal's compressed timetable: the notice period in minutes instead of working days
+    minutes: Annotated[float, Field(gt=0, le=7 * 24 * 60)] | None = None
 
 
 class Stage(_Model):
@@ -211,6 +213,9 @@ class CallDocument(_Model):
     key_dates: list[KeyDate] = Field(default_factory=list)
     themes: list[Labelled] = Field(default_factory=list)
     reporting: Reporting | None = None
+    # a rehearsal (演练) runs the whole call for practice: its outputs are marked and kept out of
+    # public lists and feeds, and its notice period may be set in minutes
+    rehearsal: StrictBool = False
 
     def category_codes(self) -> set[str]:
         return {c.code for c in self.categories}
@@ -292,6 +297,15 @@ def semantic_issues(call: CallDocument) -> list[Issue]:
                 "截止时间必须晚于开始时间",
                 "The window must close after it opens",
                 "window.closes",
+            )
+        )
+    if call.notice.minutes is not None and not call.rehearsal:
+        issues.append(
+            Issue(
+                "call_notice_minutes_outside_rehearsal",
+                "只有演练活动的公示期可以按分钟设置",
+                "Only a rehearsal may set its notice period in minutes",
+                "notice.minutes",
             )
         )
     for path in ("applicant_types", "categories", "criteria", "recommending_units", "stages", "themes"):

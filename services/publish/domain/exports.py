@@ -35,6 +35,7 @@ class ListDocument:
     period_text: str
     entries: Sequence[PublicEntry]
     show_scores: bool
+    rehearsal: bool = False
 
 
 def _fmt(moment: dt.datetime | None, tz: str) -> str:
@@ -50,7 +51,8 @@ def period_text(notice: Notice) -> str:
         return "公示期：尚未开始"
     return (
         f"公示期：{_fmt(notice.opens_at, notice.tz)} 至 {_fmt(notice.ends_at, notice.tz)}"
-        f"（{notice.working_days}个工作日）"
+        + (f"（演练，{notice.period_minutes:g}分钟）" if notice.period_minutes is not None
+           else f"（{notice.working_days}个工作日）")
     )
 
 
@@ -62,17 +64,19 @@ def notice_document(notice: Notice) -> ListDocument:
         period_text=period_text(notice),
         entries=public_list(notice.final_list(), publish_scores=notice.publish_scores),
         show_scores=notice.publish_scores,
+        rehearsal=notice.rehearsal,
     )
 
 
 def final_list_document(notice: Notice) -> ListDocument:
     return ListDocument(
         kind="final_list",
-        title=f"{notice.call_name}入选项目名单",
+        title=notice.final_list_title,
         call_name=notice.call_name,
         period_text=period_text(notice),
         entries=public_list(notice.final_list(), publish_scores=notice.publish_scores),
         show_scores=notice.publish_scores,
+        rehearsal=notice.rehearsal,
     )
 
 
@@ -100,6 +104,8 @@ def to_csv(doc: ListDocument) -> bytes:
     """UTF-8 with BOM and CRLF, which Excel on Chinese Windows opens without mojibake."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    if doc.rehearsal:  # a rehearsal's file must not pass for a real list once it leaves the platform
+        writer.writerow([doc.title])
     writer.writerow(headers(doc))
     for row in rows(doc):
         writer.writerow([_csv_safe(v) for v in row])

@@ -45,7 +45,7 @@ def list_entry(notice: Notice, *, base_url: str, authority: str) -> FeedEntry:
     count = len(notice.listed_ids)
     return FeedEntry(
         id=tag_uri(authority, notice.published_at.date(), f"list/{notice.id}"),
-        title=f"{notice.call_name}入选项目名单",
+        title=notice.final_list_title,
         link=f"{base_url.rstrip('/')}/lists/{notice.id}/",
         updated=notice.published_at,
         published=notice.published_at,

@@ -63,6 +63,9 @@ def key_date_moment(
     return dt.datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(tz))
 
 
+# prefixed to every title of a rehearsal, so no page, file or feed entry can pass for the real thing
+REHEARSAL_MARK = "【演练】"
+
 @dataclass
 class Notice:
     id: str
@@ -75,6 +78,10 @@ class Notice:
     tz: str = DEFAULT_TZ
     state: NoticeState = NoticeState.DRAFT
     working_days: int = DEFAULT_NOTICE_WORKING_DAYS
+    # a rehearsal (演练) of a call: every output is marked and kept out of public lists and feeds;
+    # its notice period may last minutes instead of working days
+    rehearsal: bool = False
+    period_minutes: float | None = None
     opens_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -98,6 +105,7 @@ class Notice:
         title: str | None = None,
         publish_scores: bool = False,
         tz: str = DEFAULT_TZ,
+        rehearsal: bool = False,
     ) -> Notice:
         """A draft from a confirmed selection snapshot; reserves are the next-ranked projects."""
         issues: list[Issue] = []
@@ -125,7 +133,8 @@ class Notice:
             id=notice_id,
             call_id=call_id,
             call_name=call_name,
-            title=title or f"{call_name}拟入选项目公示",
+            title=(REHEARSAL_MARK if rehearsal else "") + (title or f"{call_name}拟入选项目公示"),
+            rehearsal=rehearsal,
             selected=ordered,
             reserves=sorted(reserves, key=lambda e: e.rank),
             publish_scores=publish_scores,
@@ -134,6 +143,10 @@ class Notice:
         )
 
     # --- queries ----------------------------------------------------------------------
+
+    @property
+    def final_list_title(self) -> str:
+        return (REHEARSAL_MARK if self.rehearsal else "") + f"{self.call_name}入选项目名单"
 
     def _entry(self, application_id: str) -> SelectionEntry:
         for entry in (*self.selected, *self.reserves):
@@ -178,13 +191,27 @@ class Notice:
 
     # --- transitions ------------------------------------------------------------------
 
-    def open(self, now: dt.datetime, working_days: int = DEFAULT_NOTICE_WORKING_DAYS) -> list[Event]:
+    def open(
+        self, now: dt.datetime, working_days: int = DEFAULT_NOTICE_WORKING_DAYS, minutes: float | None = None
+    ) -> list[Event]:
+        """Open the period: ``working_days`` Chinese working days, or ``minutes`` in a rehearsal."""
         _require_aware(now, "now")
         if self.state is not NoticeState.DRAFT:
             raise _wrong_state("开始公示", "open it", self.state, [NoticeState.DRAFT])
-        ends_at = add_working_days(now, working_days, self.tz)
+        if minutes is not None and not self.rehearsal:
+            raise DomainError(
+                "notice_minutes_outside_rehearsal",
+                "只有演练活动的公示期可以按分钟计",
+                "Only a rehearsal's notice period may be set in minutes",
+                {"minutes": minutes},
+            )
+        if minutes is not None:
+            ends_at = now + dt.timedelta(minutes=minutes)
+        else:
+            ends_at = add_working_days(now, working_days, self.tz)
         self.state = NoticeState.OPEN
         self.working_days = working_days
+        self.period_minutes = minutes
         self.opens_at = now
         self.ends_at = ends_at
         return [
@@ -199,6 +226,7 @@ class Notice:
                     "opens_at": iso(self.opens_at),
                     "ends_at": iso(self.ends_at),
                     "working_days": working_days,
+                    "rehearsal": self.rehearsal,
                     "entries": public_list_dicts(self.current_entries(), publish_scores=self.publish_scores),
                 },
             )
@@ -354,6 +382,7 @@ class Notice:
                     "notice_id": self.id,
                     "call_id": self.call_id,
                     "closed_at": iso(now),
+                    "rehearsal": self.rehearsal,
                     "final_application_ids": [e.application_id for e in self.final_list()],
                     "objections": {
                         "total": len(self.objections),
@@ -423,8 +452,9 @@ class Notice:
                     "notice_id": self.id,
                     "call_id": self.call_id,
                     "call_name": self.call_name,
-                    "title": f"{self.call_name}入选项目名单",
+                    "title": self.final_list_title,
                     "published_at": iso(now),
+                    "rehearsal": self.rehearsal,
                     "notice_period": {"opens_at": iso(self.opens_at), "ends_at": iso(self.ends_at)},
                     "scores_published": self.publish_scores,
                     "entries": self.public_entries(),

@@ -123,6 +123,8 @@ class PublicNoticeOut(BaseModel):
     title: str
     state: str
     working_days: int
+    rehearsal: bool = Field(False, description="A rehearsal (演练): not a real list; kept out of feeds and lists")
+    period_minutes: float | None = Field(None, description="A rehearsal's notice period in minutes, if so set")
     opens_at: datetime | None
     ends_at: datetime | None
     publish_at: datetime | None

@@ -54,7 +54,7 @@ from services.publish.entrypoints.schemas import (
     StaffNoticeOut,
     StaffObjectionList,
 )
-from services.publish.storage.repository import CaseRepository, NoticeRepository, ReportRepository
+from services.publish.storage.repository import CallRepository, CaseRepository, NoticeRepository, ReportRepository
 
 api = Api("publish", "gongyi publish API", "Public notice, objections, final lists, showcase and reports.")
 PUBLISH_TIMER_SECONDS = 30
@@ -121,9 +121,11 @@ class PublishService(platform_routes(api)):
                query=NoticeListQuery, response=NoticeList)
     def list_notices(self, query: NoticeListQuery) -> dict:
         with self.db as uow:
+            # rehearsals only when asked for by call id, never in the general public list
+            hidden = None if query.call_id else CallRepository(uow.session).rehearsal_ids()
             items = NoticeRepository(uow.session).list(
                 call_id=query.call_id, states=("open", "closed", "scheduled", "published"),
-                limit=query.limit, offset=query.offset,
+                limit=query.limit, offset=query.offset, exclude_calls=hidden,
             )
             return {"items": [views.public_notice(n) for n in items]}
 
@@ -182,8 +184,9 @@ class PublishService(platform_routes(api)):
     def feed(self):  # noqa: ANN201
         base, authority = site.base_url() + "/api/publish", site.authority()
         with self.db as uow:
-            lists = NoticeRepository(uow.session).list(states=("published",), limit=50)
-            cases = CaseRepository(uow.session).list(limit=50)
+            hidden = CallRepository(uow.session).rehearsal_ids()  # a rehearsal never reaches a feed
+            lists = NoticeRepository(uow.session).list(states=("published",), limit=50, exclude_calls=hidden)
+            cases = CaseRepository(uow.session).list(limit=50, exclude_calls=hidden)
         entries = [list_entry(n, base_url=base, authority=authority) for n in lists]
         entries += [case_entry(c, base_url=base, authority=authority) for c in cases]
         body = atom_feed(
@@ -360,7 +363,9 @@ class PublishService(platform_routes(api)):
                response=CaseList)
     def list_cases(self, query: NoticeListQuery) -> dict:
         with self.db as uow:
-            items = CaseRepository(uow.session).list(call_id=query.call_id, limit=query.limit, offset=query.offset)
+            hidden = None if query.call_id else CallRepository(uow.session).rehearsal_ids()
+            items = CaseRepository(uow.session).list(call_id=query.call_id, limit=query.limit, offset=query.offset,
+                                                     exclude_calls=hidden)
         return {"items": [c.public_dict() for c in items]}
 
     @api.route("GET", "/cases/{case_id}", summary="A typical case / 典型案例详情", roles=PUBLIC, response=CaseOut,

@@ -69,6 +69,11 @@ class CallRepository:
         row = self.session.execute(sa.select(calls.c.document).where(calls.c.call_id == call_id)).first()
         return row.document if row else None
 
+    def rehearsal_ids(self) -> list[str]:
+        """Calls marked as rehearsals (演练): kept out of public lists and feeds unless asked for by id."""
+        rows = self.session.execute(sa.select(calls.c.call_id, calls.c.document)).all()
+        return [r.call_id for r in rows if (r.document or {}).get("rehearsal")]
+
 
 class NoticeRepository:
     def __init__(self, session: Session) -> None:
@@ -130,10 +135,12 @@ class NoticeRepository:
         return expected_version + 1
 
     def list(self, *, call_id: str | None = None, states: tuple[str, ...] | None = None,
-             limit: int = 100, offset: int = 0) -> list[Notice]:
+             limit: int = 100, offset: int = 0, exclude_calls: list[str] | None = None) -> list[Notice]:
         q = sa.select(notices.c.document).order_by(notices.c.created_at.desc(), notices.c.id)
         if call_id:
             q = q.where(notices.c.call_id == call_id)
+        if exclude_calls:
+            q = q.where(notices.c.call_id.not_in(exclude_calls))
         if states:
             q = q.where(notices.c.state.in_(states))
         rows = self.session.execute(q.limit(limit).offset(offset)).all()
@@ -240,10 +247,12 @@ class CaseRepository:
         return case_from_doc(row.document)
 
     def list(self, *, call_id: str | None = None, application_id: str | None = None,
-             limit: int = 100, offset: int = 0) -> list[TypicalCase]:
+             limit: int = 100, offset: int = 0, exclude_calls: list[str] | None = None) -> list[TypicalCase]:
         q = sa.select(cases.c.document).order_by(cases.c.published_at.desc(), cases.c.id)
         if call_id:
             q = q.where(cases.c.call_id == call_id)
+        if exclude_calls:
+            q = q.where(cases.c.call_id.not_in(exclude_calls))
         if application_id:
             q = q.where(cases.c.application_id == application_id)
         return [case_from_doc(r.document) for r in self.session.execute(q.limit(limit).offset(offset)).all()]
