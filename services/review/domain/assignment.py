@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gongyi.errors import Conflict, InvalidInput, Issue
+from gongyi.errors import InvalidInput, Issue
+from services.review.domain.refusals import issue, refuse
 
 from .conflicts import ConflictDeclaration, ConflictPolicy, ProjectProfile, conflicts_of
 from .experts import Expert
@@ -143,8 +144,8 @@ def balance_feasible(
     return flow == total_new
 
 
-def _issue(code: str, zh: str, en: str, project_id: str, **details: Any) -> Issue:
-    return Issue(code, zh, en, f"projects/{project_id}", details)
+def _issue(key: str, project_id: str, words: dict[str, Any] | None = None, **details: Any) -> Issue:
+    return issue(key, f"projects/{project_id}", details, **(words or {}))
 
 
 def _existing_map(existing: AssignmentResult | Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
@@ -156,10 +157,10 @@ def _existing_map(existing: AssignmentResult | Mapping[str, Sequence[str]] | Non
 
 def _check_inputs(k: int, experts: Sequence[Expert]) -> None:
     if k < 1:
-        raise InvalidInput([Issue("k_invalid", "每个项目的评审专家数至少为1", "k must be at least 1", "k")])
+        raise InvalidInput([issue("k_invalid", "k")])
     ids = [e.id for e in experts]
     if len(set(ids)) != len(ids):
-        raise InvalidInput([Issue("duplicate_expert_id", "专家编号重复", "Expert ids must be unique", "experts")])
+        raise InvalidInput([issue("duplicate_expert_id", "experts")])
 
 
 def _keep_valid_seats(projects: Sequence[ProjectProfile], kept: dict[str, list[str]],
@@ -170,9 +171,8 @@ def _keep_valid_seats(projects: Sequence[ProjectProfile], kept: dict[str, list[s
         seats = []
         for e in kept.get(p.id, []):
             if e in expert_by_id and (e, p.id) in blocked:
-                problems[p.id].append(_issue("existing_assignment_conflicted", "原分配专家存在利益冲突，已撤回",
-                                             "An existing assignment is conflicted and was withdrawn",
-                                             p.id, expert_id=e, reasons=blocked[(e, p.id)]))
+                problems[p.id].append(_issue("existing_assignment_conflicted", p.id, expert_id=e,
+                                             reasons=blocked[(e, p.id)]))
             else:
                 seats.append(e)
         kept[p.id] = seats
@@ -218,13 +218,9 @@ def _shortfall(project_id: str, seated: int, k: int, eligible: Sequence[str],
         return None
     n_eligible = len(eligible)
     if n_eligible < k:
-        return _issue("too_few_eligible_experts", f"无利益冲突的专家仅{n_eligible}人，少于所需{k}人",
-                      f"Only {n_eligible} unconflicted expert(s), {k} needed",
-                      project_id, eligible=n_eligible, needed=k, missing=missing,
+        return _issue("too_few_eligible_experts", project_id, eligible=n_eligible, needed=k, missing=missing,
                       conflicted={e: r for (e, q), r in sorted(blocked.items()) if q == project_id})
-    return _issue("expert_capacity_exhausted", "可分配专家的评审数量已达上限",
-                  "The unconflicted experts have reached their maximum load",
-                  project_id, eligible=n_eligible, needed=k, missing=missing)
+    return _issue("expert_capacity_exhausted", project_id, eligible=n_eligible, needed=k, missing=missing)
 
 
 def assign(
@@ -318,10 +314,8 @@ def _explain_imbalance(assignments: Mapping[str, tuple[str, ...]], loads: Mappin
         why = {u: blocked[(u, pid)] for u in balance.underloaded if (u, pid) in blocked}
         if why:
             problems[pid].append(_issue(
-                "balance_blocked_by_conflicts",
-                "因利益冲突，负荷较轻的专家无法评审本项目，专家负荷无法均衡",
-                "Conflicts keep less-loaded experts off this project, so loads cannot be balanced",
-                pid, underloaded_experts=why, loads={e: loads[e] for e in sorted(set(seats) | set(why))}))
+                "balance_blocked_by_conflicts", pid, underloaded_experts=why,
+                loads={e: loads[e] for e in sorted(set(seats) | set(why))}))
 
 
 def replace_declined(
@@ -341,12 +335,10 @@ def replace_declined(
     policy = policy or AssignmentPolicy()
     seats = list(result.assignments.get(project_id, ()))
     if expert_id not in seats:
-        raise Conflict("expert_not_assigned", "该专家未被分配评审此项目",
-                       "The expert is not assigned to this project",
-                       {"project_id": project_id, "expert_id": expert_id})
+        refuse("expert_not_assigned", {"project_id": project_id, "expert_id": expert_id})
     project = next((p for p in projects if p.id == project_id), None)
     if project is None:
-        raise InvalidInput([Issue("project_unknown", "项目不存在", "Unknown project", "project_id")])
+        raise InvalidInput([issue("project_unknown", "project_id")])
     seats.remove(expert_id)
     declined = set(result.declined) | {(project_id, expert_id)}
     by_id = {e.id: e for e in experts}
@@ -366,9 +358,8 @@ def replace_declined(
     if options:
         seats.append(min(options)[2])
     else:
-        problems[project_id] = [_issue("no_replacement_available", "没有符合回避规则且有余量的替补专家",
-                                       "No unconflicted expert with spare capacity can replace the one who declined",
-                                       project_id, declined_by=expert_id, missing=result.k - len(seats))]
+        problems[project_id] = [_issue("no_replacement_available", project_id, declined_by=expert_id,
+                                       missing=result.k - len(seats))]
     assignments = {**result.assignments, project_id: tuple(seats)}
     loads = _loads(assignments, by_id)
     lo, hi = (min(loads.values()), max(loads.values())) if loads else (0, 0)

@@ -11,12 +11,12 @@ from elasticsearch import ApiError, TransportError
 from werkzeug.wrappers import Response
 
 from gongyi.dependencies import Database, SettingsProvider
-from gongyi.errors import Unavailable
 from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database, check_search
 from gongyi.http.auth import Principal
 from gongyi.http.platform import platform_routes
 from services.review import handlers
+from services.review.domain.refusals import refusal
 from services.review.domain.search_query import FILTERS, SearchParams, build_query, shape_response
 from services.review.entrypoints.api import api
 from services.review.entrypoints.dependencies import SearchIndex
@@ -81,8 +81,7 @@ def engine_call(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except (ApiError, TransportError) as exc:
-        raise Unavailable("search_unavailable", "检索服务暂不可用，请稍后重试",
-                          "Search is temporarily unavailable") from exc
+        raise refusal("search_unavailable") from exc
 
 
 class ReviewService(platform_routes(api)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongyi.errors import Conflict, Forbidden, NotFound
+from gongyi.errors import Forbidden, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.assignment import (
     AssignmentPolicy,
@@ -15,6 +15,7 @@ from services.review.domain.assignment import (
 )
 from services.review.domain.blind import blind_view
 from services.review.domain.conflicts import ProjectProfile, conflicts_of, declare_on_open, ensure_no_conflict
+from services.review.domain.refusals import refusal, refuse
 from services.review.events import published
 from services.review.handlers import expert_pool
 from services.review.handlers.common import (
@@ -110,8 +111,7 @@ def add(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expert_id: str
     ensure_no_conflict(expert, profile(project), rules.conflicts, expert_pool.declarations(uow))
     active, _ = _seats(uow, project["call_id"])
     if expert_id in active.get(app_id, []):
-        raise Conflict("already_assigned", "该专家已分配评审此项目", "The expert is already assigned",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("already_assigned", {"application_id": app_id, "expert_id": expert_id})
     _set_seat(uow, principal, project["call_id"], app_id, expert_id, "active", reason or "manual")
     uow.commit()
     return seats_of(uow, app_id)
@@ -121,8 +121,7 @@ def remove(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expert_id: 
     project = project_or_404(uow, app_id)
     active, _ = _seats(uow, project["call_id"])
     if expert_id not in active.get(app_id, []):
-        raise NotFound("assignment_not_found", "该专家未被分配评审此项目", "The expert is not assigned to this project",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("assignment_not_found", {"application_id": app_id, "expert_id": expert_id})
     _set_seat(uow, principal, project["call_id"], app_id, expert_id, "removed", reason)
     uow.commit()
     return seats_of(uow, app_id)
@@ -169,8 +168,7 @@ def decline(uow: ReviewUnitOfWork, principal: Principal, app_id: str, reason: st
     project = project_or_404(uow, app_id)
     active, _ = _seats(uow, project["call_id"])
     if expert_id not in active.get(app_id, []):
-        raise NotFound("assignment_not_found", "未分配给您评审的项目", "This project is not assigned to you",
-                       {"application_id": app_id})
+        refuse("assignment_not_found/expert", {"application_id": app_id})
     out = _replace(uow, principal, project, expert_id, "declined", reason or "declined")
     uow.commit()
     return out
@@ -211,15 +209,13 @@ def _assigned_project(uow: ReviewUnitOfWork, expert_id: str, app_id: str) -> dic
     project = project_or_404(uow, app_id)
     if uow.assignments.status(app_id, expert_id) != "active":
         # 404, not 403: an expert does not learn which projects exist beyond their own
-        raise NotFound("project_not_found", "项目不存在或未分配给您", f"No project {app_id!r} assigned to you",
-                       {"application_id": app_id})
+        refuse("project_not_found/expert", {"application_id": app_id})
     _, rules = current_call(uow, project["call_id"])
     expert = expert_pool.to_domain(expert_pool.get_profile(uow, expert_id))
     try:
         ensure_no_conflict(expert, profile(project), rules.conflicts, expert_pool.declarations(uow))
     except Forbidden as exc:
-        raise NotFound("project_not_found", "项目不存在或未分配给您", f"No project {app_id!r} assigned to you",
-                       {"application_id": app_id}) from exc
+        raise refusal("project_not_found/expert", {"application_id": app_id}) from exc
     return project
 
 

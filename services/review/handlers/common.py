@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from gongyi.errors import Forbidden, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.call_rules import CallRules, call_rules
+from services.review.domain.refusals import refuse
 from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
@@ -35,16 +35,14 @@ def findable(key: str, limit: int = 64) -> bool:
 def current_call(uow: ReviewUnitOfWork, call_id: str) -> tuple[dict[str, Any], CallRules]:
     row = None if not findable(call_id) else uow.calls.latest(call_id)
     if row is None:
-        raise NotFound("call_not_found", "评审服务尚未收到该征集活动的规则", f"Review knows no call {call_id!r}",
-                       {"call_id": call_id})
+        refuse("call_not_found", {"call_id": call_id})
     return row.document, _rules(json.dumps(row.document, sort_keys=True), row.version)
 
 
 def project_or_404(uow: ReviewUnitOfWork, application_id: str) -> dict[str, Any]:
     project = None if not findable(application_id, 36) else uow.projects.get(application_id)
     if project is None:
-        raise NotFound("project_not_found", "项目不存在", f"No project {application_id!r}",
-                       {"application_id": application_id})
+        refuse("project_not_found", {"application_id": application_id})
     return project
 
 
@@ -61,7 +59,7 @@ def application_view(project: dict[str, Any]) -> dict[str, Any]:
 
 def expert_id_of(principal: Principal) -> str:
     if not principal.expert:
-        raise Forbidden("expert_scope_missing", "登录凭证未包含专家编号", "The token carries no expert id")
+        refuse("expert_scope_missing")
     return principal.expert
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongyi.errors import NotFound
 from services.review.domain.conflicts import ConflictDeclaration
 from services.review.domain.experts import Expert
+from services.review.domain.refusals import refuse
 from services.review.handlers.common import findable
 from services.review.storage.unit_of_work import ReviewUnitOfWork
 
@@ -25,7 +25,7 @@ def pool(uow: ReviewUnitOfWork, call_id: str) -> list[Expert]:
 def get_profile(uow: ReviewUnitOfWork, expert_id: str) -> dict[str, Any]:
     profile = None if not findable(expert_id) else uow.experts.profile(expert_id)
     if profile is None:
-        raise NotFound("expert_not_found", "专家不存在", f"No expert {expert_id!r}", {"expert_id": expert_id})
+        refuse("expert_not_found", {"expert_id": expert_id})
     return dict(profile)
 
 

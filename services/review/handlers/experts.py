@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gongyi.errors import Conflict
 from gongyi.http.auth import Principal
+from services.review.domain.refusals import refuse
 from services.review.handlers.assignment import withdraw_conflicted_seats
 from services.review.handlers.common import audit, now, plain
 from services.review.handlers.expert_pool import get_profile
@@ -31,7 +31,7 @@ def _loads(uow: ReviewUnitOfWork) -> dict[str, int]:
 def create(uow: ReviewUnitOfWork, principal: Principal, profile: dict[str, Any], with_contact: bool) -> dict[str, Any]:
     expert_id = profile["expert_id"]
     if uow.experts.exists(expert_id):
-        raise Conflict("expert_exists", "专家编号已存在", f"Expert {expert_id!r} exists", {"expert_id": expert_id})
+        refuse("expert_exists", {"expert_id": expert_id})
     at = now()
     uow.experts.add(expert_id, plain(profile), at)
     audit(uow, principal, "expert.create", "expert", expert_id, after={k: profile.get(k) for k in PUBLIC_FIELDS})

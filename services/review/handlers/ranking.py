@@ -10,7 +10,7 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
+from gongyi.errors import InvalidInput
 from gongyi.http.auth import Principal
 from services.review.domain.aggregation import AggregationMethod, AggregationResult, ReviewInput, aggregate
 from services.review.domain.ranking import (
@@ -23,6 +23,7 @@ from services.review.domain.ranking import (
     rank,
     take_snapshot,
 )
+from services.review.domain.refusals import issue, refuse
 from services.review.events import published
 from services.review.handlers.common import audit, current_call, findable, now, plain
 from services.review.handlers.screening import evidence_ids
@@ -101,7 +102,7 @@ def compute_ranking(uow: ReviewUnitOfWork, principal: Principal, call_id: str, s
 def _load_ranking(uow: ReviewUnitOfWork, ranking_id: str) -> Any:
     row = None if not findable(ranking_id, 36) else uow.rankings.ranking(ranking_id)
     if row is None:
-        raise NotFound("ranking_not_found", "排名结果不存在", f"No ranking {ranking_id!r}", {"ranking_id": ranking_id})
+        refuse("ranking_not_found", {"ranking_id": ranking_id})
     return row
 
 
@@ -139,8 +140,7 @@ def propose(uow: ReviewUnitOfWork, principal: Principal, call_id: str, ranking_i
         ranking_id = compute_ranking(uow, principal, call_id)["ranking_id"]
     row = _load_ranking(uow, ranking_id)
     if row.call_id != call_id:
-        raise NotFound("ranking_not_found", "排名结果不属于该征集活动", "The ranking belongs to another call",
-                       {"ranking_id": ranking_id})
+        refuse("ranking_not_found/other_call", {"ranking_id": ranking_id})
     _, ranked, _ = _recompute(uow, row)
     bounds = per_category if per_category is not None else dict(rules.per_category)
     selection = propose_selection(ranked, quota or rules.quota, bounds)
@@ -160,8 +160,7 @@ def propose(uow: ReviewUnitOfWork, principal: Principal, call_id: str, ranking_i
 def _proposal(uow: ReviewUnitOfWork, call_id: str, proposal_id: str) -> Any:
     row = None if not findable(proposal_id, 36) else uow.rankings.proposal(proposal_id, call_id)
     if row is None:
-        raise NotFound("proposal_not_found", "建议名单不存在", f"No proposal {proposal_id!r}",
-                       {"proposal_id": proposal_id})
+        refuse("proposal_not_found", {"proposal_id": proposal_id})
     return row
 
 
@@ -183,15 +182,14 @@ def adjust(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_i
            remove: list[str], reason: str) -> dict[str, Any]:
     row = _proposal(uow, call_id, proposal_id)
     if row.status != "proposed":
-        raise Conflict("selection_already_confirmed", "名单已确认，不能再调整", "The selection is already confirmed")
+        refuse("selection_already_confirmed/adjust")
     if not (reason or "").strip():
-        raise InvalidInput([Issue("adjust_reason_required", "调整名单须填写理由", "A reason is required", "reason")])
+        raise InvalidInput([issue("adjust_reason_required", "reason")])
     ranked = {e["application_id"]: e for e in _load_ranking(uow, row.ranking_id).result["overall"]}
     current = [s["application_id"] for s in row.selected]
-    issues = [Issue("not_in_ranking", "项目不在该排名中", "The project is not in the ranking", f"add/{i}",
-                    {"application_id": a}) for i, a in enumerate(add) if a not in ranked]
-    issues += [Issue("not_selected", "项目不在建议名单中", "The project is not in the proposal", f"remove/{i}",
-                     {"application_id": r}) for i, r in enumerate(remove) if r not in current]
+    issues = [issue("not_in_ranking", f"add/{i}", {"application_id": a}) for i, a in enumerate(add) if a not in ranked]
+    issues += [issue("not_selected", f"remove/{i}", {"application_id": r})
+               for i, r in enumerate(remove) if r not in current]
     if issues:
         raise InvalidInput(issues)
     selected = [s for s in row.selected if s["application_id"] not in remove]
@@ -220,8 +218,7 @@ def confirm(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_
             reserves: int = DEFAULT_RESERVES) -> dict[str, Any]:
     row = _proposal(uow, call_id, proposal_id)
     if row.status != "proposed":
-        raise Conflict("selection_already_confirmed", "名单已确认", "The selection is already confirmed",
-                       {"proposal_id": proposal_id})
+        refuse("selection_already_confirmed", {"proposal_id": proposal_id})
     _, rules = current_call(uow, call_id)
     ranking_row = _load_ranking(uow, row.ranking_id)
     result, ranked, method = _recompute(uow, ranking_row)
@@ -260,7 +257,7 @@ def confirm(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_
 def confirmed(uow: ReviewUnitOfWork, call_id: str) -> dict[str, Any]:
     row = None if not findable(call_id) else uow.rankings.latest_selection(call_id)
     if row is None:
-        raise NotFound("selection_not_found", "尚无确认的名单", "No confirmed selection", {"call_id": call_id})
+        refuse("selection_not_found", {"call_id": call_id})
     return {"selection_id": row.selection_id, "call_id": row.call_id, "proposal_id": row.proposal_id,
             "snapshot_hash": row.snapshot_hash, "confirmed_by": row.confirmed_by, "confirmed_at": row.confirmed_at,
             "snapshot": row.snapshot}

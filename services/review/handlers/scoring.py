@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from gongyi.errors import NotFound
 from gongyi.http.auth import Principal
+from services.review.domain.refusals import refuse
 from services.review.domain.scoring import Review, reopen, save_draft, submit, validate_scores, weighted_total
 from services.review.events import published
 from services.review.handlers.assignment import _assigned_project
@@ -65,7 +65,7 @@ def submit_review(uow: ReviewUnitOfWork, principal: Principal, app_id: str) -> d
     _, rules = current_call(uow, project["call_id"])
     row = _row(uow, app_id, expert_id)
     if row is None:
-        raise NotFound("review_not_found", "尚未保存评分", "No review saved yet", {"application_id": app_id})
+        refuse("review_not_found/unsaved", {"application_id": app_id})
     submitted = submit(_domain(row), rules.criteria, now(), by_expert=expert_id)
     total = weighted_total(submitted.scores, rules.criteria)
     before = out(row)
@@ -81,8 +81,7 @@ def reopen_review(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expe
                   reason: str) -> dict[str, Any]:
     row = _row(uow, app_id, expert_id)
     if row is None:
-        raise NotFound("review_not_found", "评分不存在", "No such review",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("review_not_found", {"application_id": app_id, "expert_id": expert_id})
     draft, record = reopen(_domain(row), principal.sub, reason, now())
     before = out(row)
     row = _save(uow, row, draft, row.call_id, None)

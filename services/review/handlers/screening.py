@@ -7,6 +7,7 @@ from typing import Any
 
 from gongyi.errors import InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
+from services.review.domain.refusals import issue
 from services.review.domain.screening import Finding, ScreeningReport, decide, screen
 from services.review.events import published
 from services.review.handlers.common import application_view, audit, current_call, now, plain, project_or_404
@@ -82,12 +83,11 @@ def decide_many(uow: ReviewUnitOfWork, principal: Principal, items: list[dict[st
         try:
             rep = report(uow, app_id)
         except NotFound:
-            issues.append(Issue("project_not_found", "项目不存在", "No such project", f"decisions/{i}/application_id",
+            issues.append(issue("project_not_found/decision", f"decisions/{i}/application_id",
                                 {"application_id": app_id}))
             continue
         if rep["status"] == "withdrawn":
-            issues.append(Issue("project_withdrawn", "项目已撤回，不能筛选", "The project was withdrawn",
-                                f"decisions/{i}", {"application_id": app_id}))
+            issues.append(issue("project_withdrawn", f"decisions/{i}", {"application_id": app_id}))
             continue
         domain_report = ScreeningReport(tuple(Finding(f["rule"], f["outcome"], f["reason_zh"], f["reason_en"],
                                                       f["details"]) for f in rep["findings"]), rep["screened_at"])

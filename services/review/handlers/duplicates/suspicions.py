@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
+from gongyi.errors import InvalidInput
 from services.review.domain.duplicates import (
     settle_different_projects,
     settle_same_project,
 )
+from services.review.domain.refusals import issue, refuse
 from services.review.handlers.duplicates.checks import recluster_and_announce
 from services.review.handlers.duplicates.common import SETTLED
 from services.review.storage.duplicates.repository import (
@@ -98,8 +99,7 @@ def get_suspicion(uow: ReviewUnitOfWork, suspicion_id: str) -> dict[str, Any]:
     repo = uow.duplicates
     s = repo.get_suspicion(suspicion_id)
     if s is None:
-        raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",
-                       {"suspicion_id": suspicion_id})
+        refuse("duplicate_not_found", {"suspicion_id": suspicion_id})
     return suspicion_view(repo, s, detail=True)
 
 
@@ -122,16 +122,13 @@ def settle(
     repo = uow.duplicates
     s = repo.get_suspicion(suspicion_id, lock=True)
     if s is None:
-        raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",
-                       {"suspicion_id": suspicion_id})
+        refuse("duplicate_not_found", {"suspicion_id": suspicion_id})
     if s["status"] == "settled":
-        raise Conflict("duplicate_already_settled", "该疑似重复已认定", "This suspected duplicate is already settled",
-                       {"suspicion_id": suspicion_id, "settlement_id": s["settlement_id"]})
+        refuse("duplicate_already_settled", {"suspicion_id": suspicion_id, "settlement_id": s["settlement_id"]})
     ids = [s["a_id"], s["b_id"]]
     if outcome == "same_project":
         if keep_id is None:
-            raise InvalidInput([Issue("keep_id_required", "认定为同一项目时须指定保留的申报",
-                                      "keep_id is required for same_project", "keep_id")])
+            raise InvalidInput([issue("keep_id_required", "keep_id")])
         decision = settle_same_project(ids, keep_id, decided_by, action or "withdrawn", note)
     else:
         decision = settle_different_projects(ids, decided_by, note)
