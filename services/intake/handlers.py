@@ -16,7 +16,7 @@ from typing import IO, Any
 from openpyxl.utils.exceptions import InvalidFileException
 
 from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound
+from gongyi.errors import DomainError, InvalidInput, Issue
 from gongyi.http.auth import Principal
 from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.call_changes import rule_changes, rules_fingerprint
@@ -24,6 +24,7 @@ from services.intake.domain.calls import CallDocument, parse_call
 from services.intake.domain.duplicate_flags import flags_from_suspicion, to_withdraw, withdraw_reason
 from services.intake.domain.form import parse_form
 from services.intake.domain.project_names import normalise_project_name
+from services.intake.domain.refusals import refuse
 from services.intake.domain.rules import EvidenceOwnerCheck, check_draft, check_submission, check_window
 from services.intake.domain.unit_quota import quota_refusal
 from services.intake.domain.xlsx_import import RowResult, parse_rows
@@ -85,12 +86,7 @@ def load_call(
         _, old = call_document(uow, call.id)
         changes = rule_changes(old, call)
         if changes and repo.accepted_count(call.id) and not (acknowledge_changes and note):
-            raise Conflict(
-                "rule_change_needs_acknowledgement",
-                "规则变更可能使已受理的申报不再符合要求，请确认并填写变更说明",
-                "This rule change may invalidate accepted applications; acknowledge it with a note",
-                {"changes": [c.to_dict() for c in changes]},
-            )
+            refuse("rule_change_needs_acknowledgement", {"changes": [c.to_dict() for c in changes]})
     version = repo.save_version(document, fingerprint, by, note)
     uow.emit(CALL_LOADED, f"call/{call.id}", call_loaded_data(document, version, fingerprint))
     uow.commit()
@@ -118,7 +114,7 @@ def ensure_visible(principal: Principal, app: Application) -> None:
     )
     if not allowed:
         # 404, not 403: others' applications are not even confirmed to exist
-        raise NotFound("application_not_found", "申报不存在", f"No application {app.id!r}", {"application_id": app.id})
+        refuse("application_not_found", {"application_id": app.id})
 
 
 def _raise_issues(issues: list[Issue]) -> None:
@@ -172,7 +168,7 @@ def update_form(uow: UnitOfWork, principal: Principal, app_id: str, form_data: d
     app = repo.get(app_id, for_update=True)
     ensure_visible(principal, app)
     if principal.role != "applicant":
-        raise Forbidden("forbidden_role", "只有申报主体可以修改申报表", "Only the applicant edits the form")
+        refuse("forbidden_role")
     app.ensure_editable()
     _, call = call_document(uow, app.call_id, app.call_version)
     form = parse_form(form_data)
@@ -226,12 +222,7 @@ def _checked_for_submission(
     if credit_code and name_key:
         clash = repo.identity_clash(app.call_id, credit_code, name_key, app.id)
         if clash:
-            raise Conflict(
-                "duplicate_application",
-                "同一申报主体已以相同项目名称申报本次征集，每个项目限申报一次",
-                "The same organisation already applied with this project name in this call",
-                {"existing_application_id": clash},
-            )
+            refuse("duplicate_application", {"existing_application_id": clash})
     return version
 
 
@@ -338,12 +329,7 @@ def _earlier_batch(batches: BatchRepository, unit: str | None, key: str, request
     if previous is None:
         return None
     if previous["request_hash"] != request_hash:
-        raise Conflict(
-            "idempotency_key_reused",
-            "该幂等键已用于另一批次",
-            "This idempotency key was used for a different batch",
-            {"batch_id": previous["id"]},
-        )
+        refuse("idempotency_key_reused", {"batch_id": previous["id"]})
     return {**previous["result"], "replayed": True}
 
 
@@ -387,12 +373,7 @@ def forward_batch(
             items.append({"application_id": app_id, "status": "refused", "error": err.to_dict()})
     if failed:
         uow.rollback()
-        raise Conflict(
-            "batch_refused",
-            "批次中有申报无法统一申报，本批次未提交任何申报",
-            "Some applications cannot be forwarded; nothing in this batch was forwarded",
-            {"items": items},
-        )
+        refuse("batch_refused", {"items": items})
     for app_subject, data in endorsed:
         uow.emit(BY_ACTION["endorse"], app_subject, data)
     for app in apps:
@@ -508,12 +489,7 @@ def import_workbook(
     version, call = call_document(uow, call_id)
     _raise_issues(check_window(call, now))
     if call.unit(unit_code) is None:
-        raise Forbidden(
-            "unit_not_in_call",
-            "本单位不是该征集活动的推荐单位",
-            f"Unit {unit_code!r} is not a recommending unit of call {call_id!r}",
-            {"unit_code": unit_code, "call_id": call_id},
-        )
+        refuse("unit_not_in_call", {"unit_code": unit_code, "call_id": call_id})
     digest = _sha256(stream)
     imports = ImportRepository(uow.session)
     previous = imports.find(unit_code, call_id, digest)
