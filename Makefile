@@ -28,10 +28,12 @@ run: install
 test: install-test
 	./scripts/ensure_services.sh
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 openapi: install
 	$(BIN)/gongyi openapi --out contracts/openapi

@@ -51,10 +51,10 @@ from services.review.domain.duplicates import (  # noqa: E402
     find_suspicions,
 )
 from services.review.domain.duplicates.index import MIN_SCORE, rank_candidates  # noqa: E402
-from services.review.duplicates_handlers import sync_postings  # noqa: E402
-from services.review.storage.duplicates_index import DuplicateIndex, posting_document  # noqa: E402
-from services.review.storage.duplicates_repository import DuplicateRepository, all_holders  # noqa: E402
-from services.review.storage.duplicates_tables import dup_signals, posting_key  # noqa: E402
+from services.review.handlers.duplicates import sync_postings  # noqa: E402
+from services.review.storage.duplicates.index import DuplicateIndex, posting_document  # noqa: E402
+from services.review.storage.duplicates.repository import DuplicateRepository, all_holders  # noqa: E402
+from services.review.storage.duplicates.tables import dup_signals, posting_key  # noqa: E402
 
 EVAL_SET = ROOT / "bench" / "data" / "dedupe" / "eval_set.json"
 RESULTS = ROOT / "bench" / "results" / "dedupe_scale.json"

@@ -121,27 +121,6 @@ def call_load(files: tuple[str, ...]) -> None:
         sys.exit(2)
 
 
-@main.command()
-def reindex() -> None:
-    """Rebuild the project search index from the review database and swap the alias."""
-    from tqdm import tqdm
-
-    from gongyi.db import make_engine
-    from gongyi.search import make_search_client
-    from services.review.handlers import rebuild_index
-    from services.review.storage.repository import count_projects
-    from services.review.storage.search_index import ProjectIndex
-
-    settings = load_settings()
-    engine = make_engine(settings.db_url("review"))
-    index = ProjectIndex(make_search_client(settings.search_url), settings.search_index_prefix)
-    with engine.connect() as conn:
-        total = count_projects(conn)
-    with tqdm(total=total, unit="project", desc="reindex") as bar:
-        name = rebuild_index(engine, index, bar.update)
-    click.echo(f"alias {index.alias} -> {name} ({total} projects)")
-
-
 @main.command("openapi")
 @click.option("--out", default="contracts/openapi", show_default=True, type=click.Path(file_okay=False))
 def openapi_cmd(out: str) -> None:
@@ -280,9 +259,11 @@ def dlq_replay(ids: tuple[str, ...], replay_all: bool) -> None:
 def _register_service_commands() -> None:
     # commands whose logic belongs to one service live in that service's entrypoints
     from services.intake.entrypoints.cli import import_group, uscc
+    from services.review.entrypoints.cli import reindex
 
     main.add_command(import_group)
     main.add_command(uscc)
+    main.add_command(reindex)
 
 
 _register_service_commands()

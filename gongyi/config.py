@@ -6,32 +6,81 @@ servers started by `gongyi run`. Server mode (GONGYI_MODE=server) refuses the de
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 import gongyi.events.memory_broker  # noqa: F401 - memory:// carries AMQP's message properties
 
 SERVICES = ("intake", "media", "review", "publish")
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
+S = TypeVar("S", bound=BaseSettings)
+# settings_from(cls, environ) reads this mapping instead of os.environ (tests, the CLI's checks)
+_GIVEN_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("gongyi_environ", default=None)
+
 
 class ConfigError(RuntimeError):
     pass
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-@dataclass(frozen=True)
-class Settings:
+class GivenEnviron:
+    """Mixin for BaseSettings classes: ``settings_from(cls, environ)`` reads ``environ`` alone."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        given = _GIVEN_ENVIRON.get()
+        return (init_settings, env_settings if given is None else _MappingEnvSource(settings_cls, given))
+
+
+def settings_from(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
+    """``cls()`` from the process environment, or from ``environ`` alone when it is given."""
+    if environ is None:
+        return cls()
+    token = _GIVEN_ENVIRON.set(environ)
+    try:
+        return cls()
+    finally:
+        _GIVEN_ENVIRON.reset(token)
+
+
+class Settings(GivenEnviron, BaseSettings):
+    """Every field is read from ``GONGYI_<FIELD>``; an empty variable counts as unset."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGYI_", env_ignore_empty=True, frozen=True, extra="ignore")
+
     mode: str = "embedded"
     data_dir: str = "./var"
     amqp_uri: str = "memory://localhost/"
     rabbitmq_management_url: str = ""
-    db_urls: dict[str, str] = field(default_factory=dict)
+    # GONGYI_<SERVICE>_DB_URL; unset: a SQLite file per service under data_dir (see db_urls)
+    intake_db_url: str = ""
+    media_db_url: str = ""
+    review_db_url: str = ""
+    publish_db_url: str = ""
     search_url: str = ""
     search_index_prefix: str = "gongyi"
     s3_endpoint: str = ""
@@ -42,6 +91,8 @@ class Settings:
     s3_evidence_bucket: str = "gongyi-evidence"
     jwt_secret: str = DEV_JWT_SECRET
     jwt_key_id: str = "dev"
+    # keys still accepted during a rotation: "kid:secret,kid:secret"
+    jwt_previous: str = ""
     jwt_issuer: str = "gongyi"
     jwt_audience: str = "gongyi-api"
     jwt_ttl_seconds: int = 8 * 3600
@@ -50,20 +101,61 @@ class Settings:
     # embedded mode's local search and S3 servers; 0 = any free port
     search_port: int = 0
     s3_port: int = 0
+    # embedded mode's local search and S3 servers; 0 = any free port
+    search_port: int = 0
+    s3_port: int = 0
     dead_letter_after: int = 5
     outbox_batch: int = 200
     log_level: str = "INFO"
-    calls: tuple[str, ...] = ()
+    # comma-separated call files loaded at start
+    calls: Annotated[tuple[str, ...], NoDecode] = ()
+    # the public site's origin, for absolute links in pages, feeds and exports (publish)
+    public_base_url: str = "https://gongyi.example.org"
+    # "<requests>/<seconds>" per client for the public objection form (publish)
+    publish_objection_rate: str = "5/3600"
+    # seconds intake waits for media's evidence check
+    intake_evidence_timeout_s: float = 5.0
+
+    @field_validator("calls", mode="before")
+    @classmethod
+    def _split_calls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p for p in value.split(",") if p)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_db_urls(cls, data: Any) -> Any:
+        # resolved once, at load time, against the directory the process started in
+        if isinstance(data, dict):
+            data_dir = Path(data.get("data_dir") or "./var").resolve()
+            for service in SERVICES:
+                data.setdefault(f"{service}_db_url", "")
+                if not data[f"{service}_db_url"]:
+                    data[f"{service}_db_url"] = f"sqlite:///{data_dir / (service + '.db')}"
+        return data
 
     @property
     def embedded(self) -> bool:
         return self.mode == "embedded"
 
-    def db_url(self, service: str) -> str:
-        return self.db_urls[service]
+    @property
+    def db_urls(self) -> dict[str, str]:
+        return {s: getattr(self, f"{s}_db_url") for s in SERVICES}
 
-    def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **changes)
+    def db_url(self, service: str) -> str:
+        if service not in SERVICES:
+            raise KeyError(service)
+        return getattr(self, f"{service}_db_url")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; ``db_urls={service: url}`` sets those services' URLs."""
+        for service, url in (changes.pop("db_urls", None) or {}).items():
+            changes[f"{service}_db_url"] = url
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        return self.model_copy(update=changes)
 
     def check(self) -> None:
         """Refuse settings that are unsafe outside the embedded mode."""
@@ -79,46 +171,9 @@ class Settings:
                 raise ConfigError("GONGYI_AMQP_URI must point at RabbitMQ in server mode")
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
-
-    def get(name: str, default: str) -> str:
-        value = env.get(name)
-        return default if value is None or value == "" else value
-
-    data_dir = get("GONGYI_DATA_DIR", "./var")
-    db_urls = {
-        s: get(f"GONGYI_{s.upper()}_DB_URL", f"sqlite:///{Path(data_dir).resolve() / (s + '.db')}") for s in SERVICES
-    }
-    calls = tuple(p for p in get("GONGYI_CALLS", "").split(",") if p)
-    return Settings(
-        mode=get("GONGYI_MODE", "embedded"),
-        data_dir=data_dir,
-        amqp_uri=get("GONGYI_AMQP_URI", "memory://localhost/"),
-        rabbitmq_management_url=get("GONGYI_RABBITMQ_MANAGEMENT_URL", ""),
-        db_urls=db_urls,
-        search_url=get("GONGYI_SEARCH_URL", ""),
-        search_index_prefix=get("GONGYI_SEARCH_INDEX_PREFIX", "gongyi"),
-        s3_endpoint=get("GONGYI_S3_ENDPOINT", ""),
-        s3_access_key=get("GONGYI_S3_ACCESS_KEY", "gongyi"),
-        s3_secret_key=get("GONGYI_S3_SECRET_KEY", "gongyi-secret"),
-        s3_region=get("GONGYI_S3_REGION", "us-east-1"),
-        s3_quarantine_bucket=get("GONGYI_S3_QUARANTINE_BUCKET", "gongyi-quarantine"),
-        s3_evidence_bucket=get("GONGYI_S3_EVIDENCE_BUCKET", "gongyi-evidence"),
-        jwt_secret=get("GONGYI_JWT_SECRET", DEV_JWT_SECRET),
-        jwt_key_id=get("GONGYI_JWT_KEY_ID", "dev"),
-        jwt_issuer=get("GONGYI_JWT_ISSUER", "gongyi"),
-        jwt_audience=get("GONGYI_JWT_AUDIENCE", "gongyi-api"),
-        jwt_ttl_seconds=int(get("GONGYI_JWT_TTL_SECONDS", str(8 * 3600))),
-        http_host=get("GONGYI_HTTP_HOST", "127.0.0.1"),
-        http_port=int(get("GONGYI_HTTP_PORT", "8000")),
-        search_port=int(get("GONGYI_SEARCH_PORT", "0")),
-        s3_port=int(get("GONGYI_S3_PORT", "0")),
-        dead_letter_after=int(get("GONGYI_DEAD_LETTER_AFTER", "5")),
-        outbox_batch=int(get("GONGYI_OUTBOX_BATCH", "200")),
-        log_level=get("GONGYI_LOG_LEVEL", "INFO"),
-        calls=calls,
-    )
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the process environment, or from ``environ`` alone when it is given."""
+    return settings_from(Settings, environ)
 
 
 def nameko_config(settings: Settings, service: str, web_address: str) -> dict:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gongyi.events.envelope import encode, make_event, validate_event
-from gongyi.events.tables import add_messaging_tables
+from gongyi.events.tables import inbox_t, outbox_t
 
 log = logging.getLogger(__name__)
 _green_patched = False
@@ -163,8 +163,6 @@ def conflict_insert(dialect: str) -> Callable[[sa.Table], Any]:
     return insert
 
 
-_meta = sa.MetaData()
-outbox_t, inbox_t = add_messaging_tables(_meta)
 _INSERT_OUTBOX = outbox_t.insert()  # one statement, compiled once: parameters vary per event
 
 

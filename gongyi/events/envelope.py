@@ -8,19 +8,17 @@ Every event the platform sends is a JSON object with the CloudEvents core attrib
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-# The repo keeps contracts at its top level; an installed image points here with GONGYI_CONTRACTS_DIR.
-CONTRACTS_ROOT = Path(os.environ.get("GONGYI_CONTRACTS_DIR", Path(__file__).resolve().parents[2] / "contracts"))
+from gongyi.contracts import CONTRACTS_ROOT
+
 CONTRACTS_DIR = CONTRACTS_ROOT / "events"
 CONTENT_TYPE = "application/cloudevents+json"
 ENVELOPE_ID = "urn:gongyi:event:envelope"

@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
-from gongyi.db import outbox_t
 from gongyi.events.envelope import CONTENT_TYPE
+from gongyi.events.tables import outbox_t
 from gongyi.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 
 log = logging.getLogger(__name__)

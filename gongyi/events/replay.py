@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
-from gongyi.db import outbox_t
 from gongyi.events.envelope import CONTENT_TYPE
 from gongyi.events.relay import event_exchange
+from gongyi.events.tables import outbox_t
 
 REPLAY_HEADER = "x-gongyi-replay"
 

@@ -52,3 +52,9 @@ def create_messaging_tables(op) -> None:  # noqa: ANN001 - alembic's op proxy
     op.create_table(OUTBOX, *_outbox_columns())
     op.create_index("ix_outbox_unsent", OUTBOX, ["id"], **_UNSENT)
     op.create_table(INBOX, *_inbox_columns())
+
+
+# The kernel's own handle on every service's outbox and inbox (the relay, replay and the unit of
+# work read and write them); each service adds the same tables to its own metadata for migrations.
+_meta = sa.MetaData()
+outbox_t, inbox_t = add_messaging_tables(_meta)

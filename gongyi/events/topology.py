@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import requests
 from kombu import Exchange, Queue
+from nameko.events import EventHandler
 
 from gongyi.events.relay import event_exchange
 
@@ -37,8 +38,8 @@ class Subscription:
 
 
 def subscriptions(service_classes: list[type]) -> list[Subscription]:
-    from gongyi.events.consumer import EventHandler
-
+    # nameko's EventHandler: gongyi.events.consumer's subclass, which every service uses, names its
+    # queue the same way (and importing it here would close a circle: it imports this module)
     subs = []
     for cls in service_classes:
         for attr in dir(cls):

@@ -7,7 +7,6 @@ audience and issuer are always checked, and the key id (kid) names the secret so
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -84,7 +83,7 @@ def issue_token(
 def _keys(settings: Settings) -> dict[str, str]:
     # the current key; previous keys (for rotation) are configured as GONGYI_JWT_PREVIOUS="kid:secret,..."
     keys = {settings.jwt_key_id: settings.jwt_secret}
-    for pair in filter(None, os.environ.get("GONGYI_JWT_PREVIOUS", "").split(",")):
+    for pair in filter(None, settings.jwt_previous.split(",")):
         kid, _, secret = pair.partition(":")
         if kid and secret:
             keys.setdefault(kid, secret)
@@ -102,7 +101,7 @@ _VERIFIED_LOCK = threading.Lock()
 
 
 def _verified_key(settings: Settings, token: str) -> tuple[str, ...]:
-    return (token, settings.jwt_key_id, settings.jwt_secret, os.environ.get("GONGYI_JWT_PREVIOUS", ""),
+    return (token, settings.jwt_key_id, settings.jwt_secret, settings.jwt_previous,
             settings.jwt_issuer, settings.jwt_audience)
 
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 from openpyxl.utils.exceptions import InvalidFileException
 
 from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound
+from gongyi.errors import DomainError, InvalidInput, Issue
 from gongyi.http.auth import Principal
 from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.call_changes import document_changes, rule_changes, rules_fingerprint
@@ -25,6 +25,7 @@ from services.intake.domain.duplicate_flags import flags_from_suspicion, to_with
 from services.intake.domain.evidence_notes import evidence_refs, evidence_warnings
 from services.intake.domain.form import parse_form
 from services.intake.domain.project_names import normalise_project_name
+from services.intake.domain.refusals import refuse
 from services.intake.domain.rules import EvidenceOwnerCheck, check_draft, check_submission, check_window
 from services.intake.domain.unit_quota import quota_refusal
 from services.intake.domain.xlsx_import import RowResult, parse_rows
@@ -89,12 +90,7 @@ def load_call(
         _, old = call_document(uow, call.id)
         changes = rule_changes(old, call)
         if changes and repo.accepted_count(call.id) and not (acknowledge_changes and note):
-            raise Conflict(
-                "rule_change_needs_acknowledgement",
-                "规则变更可能使已受理的申报不再符合要求，请确认并填写变更说明",
-                "This rule change may invalidate accepted applications; acknowledge it with a note",
-                {"changes": [c.to_dict() for c in changes]},
-            )
+            refuse("rule_change_needs_acknowledgement", {"changes": [c.to_dict() for c in changes]})
     version = repo.save_version(document, fingerprint, by, note)
     uow.emit(CALL_LOADED, f"call/{call.id}", call_loaded_data(document, version, fingerprint))
     uow.commit()
@@ -123,7 +119,7 @@ def ensure_visible(principal: Principal, app: Application) -> None:
     )
     if not allowed:
         # 404, not 403: others' applications are not even confirmed to exist
-        raise NotFound("application_not_found", "申报不存在", f"No application {app.id!r}", {"application_id": app.id})
+        refuse("application_not_found", {"application_id": app.id})
 
 
 def _raise_issues(issues: list[Issue]) -> None:
@@ -180,7 +176,7 @@ def update_form(uow: UnitOfWork, principal: Principal, app_id: str, form_data: d
     app = repo.get(app_id, for_update=True)
     ensure_visible(principal, app)
     if principal.role != "applicant":
-        raise Forbidden("forbidden_role", "只有申报主体可以修改申报表", "Only the applicant edits the form")
+        refuse("forbidden_role")
     app.ensure_editable()
     _, call = call_document(uow, app.call_id, app.call_version)
     form = parse_form(form_data)
@@ -234,12 +230,7 @@ def _checked_for_submission(
     if credit_code and name_key:
         clash = repo.identity_clash(app.call_id, credit_code, name_key, app.id)
         if clash:
-            raise Conflict(
-                "duplicate_application",
-                "同一申报主体已以相同项目名称申报本次征集，每个项目限申报一次",
-                "The same organisation already applied with this project name in this call",
-                {"existing_application_id": clash},
-            )
+            refuse("duplicate_application", {"existing_application_id": clash})
     return version
 
 
@@ -310,6 +301,46 @@ def unit_decision(
     return app
 
 
+class _BatchRules:
+    """The window and quota in force now, per call of a batch (a changed window is a new version of
+    the rules, which an application's own version predates)."""
+
+    def __init__(self, uow: UnitOfWork, repo: ApplicationRepository, unit: str | None) -> None:
+        self.uow, self.repo, self.unit = uow, repo, unit
+        self.calls: dict[str, CallDocument] = {}
+        self.in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
+        self.already: dict[str, int] = {}  # per call: the unit's forwarded applications before this batch
+
+    def check(self, app: Application, now: datetime) -> None:
+        if app.call_id not in self.calls:
+            self.calls[app.call_id] = call_document(self.uow, app.call_id)[1]
+        current = self.calls[app.call_id]
+        window = check_window(current, now)
+        if window:
+            raise InvalidInput(window)
+        if app.state != State.ENDORSED:
+            return  # the move to forwarded refuses it
+        if app.call_id not in self.in_batch:
+            # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
+            CallRepository(self.uow.session).lock(app.call_id)
+            self.already[app.call_id] = self.repo.forwarded_count(app.call_id, self.unit)
+        position = self.in_batch.get(app.call_id, 0) + 1
+        refusal = quota_refusal(current.quotas.per_unit, self.already[app.call_id], position)
+        if refusal:
+            raise refusal
+        self.in_batch[app.call_id] = position
+
+
+def _earlier_batch(batches: BatchRepository, unit: str | None, key: str, request_hash: str) -> dict[str, Any] | None:
+    """The result of the batch sent before with this idempotency key, if any."""
+    previous = batches.find(unit, key)
+    if previous is None:
+        return None
+    if previous["request_hash"] != request_hash:
+        refuse("idempotency_key_reused", {"batch_id": previous["id"]})
+    return {**previous["result"], "replayed": True}
+
+
 def forward_batch(
     uow: UnitOfWork,
     principal: Principal,
@@ -327,22 +358,13 @@ def forward_batch(
     now = now or datetime.now(UTC)
     batches = BatchRepository(uow.session)
     request_hash = batches.request_hash(application_ids, endorse_opinion)
-    previous = batches.find(principal.unit, key)
-    if previous is not None:
-        if previous["request_hash"] != request_hash:
-            raise Conflict(
-                "idempotency_key_reused",
-                "该幂等键已用于另一批次",
-                "This idempotency key was used for a different batch",
-                {"batch_id": previous["id"]},
-            )
-        return 200, {**previous["result"], "replayed": True}
+    earlier = _earlier_batch(batches, principal.unit, key, request_hash)
+    if earlier is not None:
+        return 200, earlier
     repo = ApplicationRepository(uow.session)
+    rules = _BatchRules(uow, repo, principal.unit)
     batch_id = str(uuid.uuid4())
     items, failed, apps, endorsed = [], False, [], []
-    in_batch: dict[str, int] = {}  # per call: items of this batch counted against the unit's quota
-    already: dict[str, int] = {}  # per call: the unit's forwarded applications before this batch
-    calls_now: dict[str, CallDocument] = {}  # per call: the rules in force now
     for app_id in dict.fromkeys(application_ids):
         try:
             app = repo.get(app_id, for_update=True)
@@ -350,24 +372,7 @@ def forward_batch(
             if endorse_opinion is not None and app.state == State.SUBMITTED:
                 app.move("endorse", principal.role, now, opinion=endorse_opinion)
                 endorsed.append((subject(app), application_data(app, "endorse")))
-            # the window and quota in force now (a changed window is a new version of the rules,
-            # which the application's own version predates)
-            if app.call_id not in calls_now:
-                calls_now[app.call_id] = call_document(uow, app.call_id)[1]
-            current = calls_now[app.call_id]
-            window = check_window(current, now)
-            if window:
-                raise InvalidInput(window)
-            if app.state == State.ENDORSED:
-                if app.call_id not in in_batch:
-                    # serialise a unit's concurrent batches to one call, so two cannot both fit the quota
-                    CallRepository(uow.session).lock(app.call_id)
-                    already[app.call_id] = repo.forwarded_count(app.call_id, principal.unit)
-                position = in_batch.get(app.call_id, 0) + 1
-                refusal = quota_refusal(current.quotas.per_unit, already[app.call_id], position)
-                if refusal:
-                    raise refusal
-                in_batch[app.call_id] = position
+            rules.check(app, now)
             app.move("forward", principal.role, now, batch_id=batch_id)
             apps.append(app)
             items.append({"application_id": app_id, "status": "forwarded"})
@@ -376,12 +381,7 @@ def forward_batch(
             items.append({"application_id": app_id, "status": "refused", "error": err.to_dict()})
     if failed:
         uow.rollback()
-        raise Conflict(
-            "batch_refused",
-            "批次中有申报无法统一申报，本批次未提交任何申报",
-            "Some applications cannot be forwarded; nothing in this batch was forwarded",
-            {"items": items},
-        )
+        refuse("batch_refused", {"items": items})
     for app_subject, data in endorsed:
         uow.emit(BY_ACTION["endorse"], app_subject, data)
     for app in apps:
@@ -522,12 +522,7 @@ def import_workbook(
     version, call = call_document(uow, call_id)
     _raise_issues(check_window(call, now))
     if call.unit(unit_code) is None:
-        raise Forbidden(
-            "unit_not_in_call",
-            "本单位不是该征集活动的推荐单位",
-            f"Unit {unit_code!r} is not a recommending unit of call {call_id!r}",
-            {"unit_code": unit_code, "call_id": call_id},
-        )
+        refuse("unit_not_in_call", {"unit_code": unit_code, "call_id": call_id})
     digest = _sha256(stream)
     imports = ImportRepository(uow.session)
     previous = imports.find(unit_code, call_id, digest)

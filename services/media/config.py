@@ -6,16 +6,14 @@ the service container starts; tests set the variables before starting a containe
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gongyi.config import GivenEnviron, settings_from
 from services.media.domain.limits import SizeLimits
 from services.media.domain.policy import EvidencePolicy
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    value = env.get(name)
-    return default if value in (None, "") else int(value)
 
 
 @dataclass(frozen=True)
@@ -28,18 +26,27 @@ class MediaConfig:
     chunk_size: int = 1024 * 1024  # bytes per read of an upload; 64 KiB made spooling 1 GiB ~1.5 s slower
 
 
-def load_media_config(environ: dict[str, str] | None = None) -> MediaConfig:
-    env = dict(os.environ if environ is None else environ)
-    base = SizeLimits()
-    limits = SizeLimits(
-        image=_int(env, "GONGYI_MEDIA_IMAGE_MAX_BYTES", base.image),
-        video=_int(env, "GONGYI_MEDIA_VIDEO_MAX_BYTES", base.video),
-        document=_int(env, "GONGYI_MEDIA_DOCUMENT_MAX_BYTES", base.document),
-    )
+class MediaEnv(GivenEnviron, BaseSettings):
+    """``GONGYI_MEDIA_<FIELD>``; each default is MediaConfig's or SizeLimits' own."""
+
+    model_config = SettingsConfigDict(env_prefix="GONGYI_MEDIA_", env_ignore_empty=True, frozen=True, extra="ignore")
+
+    image_max_bytes: int = SizeLimits().image
+    video_max_bytes: int = SizeLimits().video
+    document_max_bytes: int = SizeLimits().document
+    unattached_days: int = MediaConfig.unattached_days
+    purge_interval_s: int = MediaConfig.purge_interval_s
+    upload_url_ttl_s: int = MediaConfig.upload_url_ttl_s
+    download_url_ttl_s: int = MediaConfig.download_url_ttl_s
+
+
+def load_media_config(environ: Mapping[str, str] | None = None) -> MediaConfig:
+    env = settings_from(MediaEnv, environ)
+    limits = SizeLimits(image=env.image_max_bytes, video=env.video_max_bytes, document=env.document_max_bytes)
     return MediaConfig(
         policy=EvidencePolicy(limits=limits),
-        unattached_days=_int(env, "GONGYI_MEDIA_UNATTACHED_DAYS", 30),
-        purge_interval_s=_int(env, "GONGYI_MEDIA_PURGE_INTERVAL_S", 3600),
-        upload_url_ttl_s=_int(env, "GONGYI_MEDIA_UPLOAD_URL_TTL_S", 900),
-        download_url_ttl_s=_int(env, "GONGYI_MEDIA_DOWNLOAD_URL_TTL_S", 300),
+        unattached_days=env.unattached_days,
+        purge_interval_s=env.purge_interval_s,
+        upload_url_ttl_s=env.upload_url_ttl_s,
+        download_url_ttl_s=env.download_url_ttl_s,
     )

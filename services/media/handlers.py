@@ -21,10 +21,10 @@ from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound, Unavailable
 from services.media.config import MediaConfig
 from services.media.domain.access import Viewer, can_delete, can_read
-from services.media.domain.fingerprints import safe_display_name
+from services.media.domain.fingerprints import EvidenceFingerprint, safe_display_name
 from services.media.domain.limits import Readable
 from services.media.domain.links import parse_media_report
-from services.media.domain.policy import inspect_spooled
+from services.media.domain.policy import Inspection, inspect_spooled
 from services.media.domain.refusals import CATALOGUE, refuse
 from services.media.events.published import (
     EVIDENCE_DELETED,
@@ -35,7 +35,7 @@ from services.media.events.published import (
     stored_data,
     subject,
 )
-from services.media.spool import IterableReader, spooled
+from services.media.spool import IterableReader, Spooled, spooled
 from services.media.storage.objects import EvidenceObjects
 from services.media.storage.repository import EvidenceRepository, GrantRepository, UploadRepository
 
@@ -80,45 +80,61 @@ def ingest(
     lets the caller change its own rows in the same transaction.
     """
     evidence_id = str(uuid.uuid4())
-    created, key = False, None
     limit = config.policy.limits.for_kind(kind)
     try:
         with spooled(source, limit, config.chunk_size) as spool:
             inspection = inspect_spooled(
                 spool.path, spool.fingerprint, config.policy, declared_kind=kind, declared_mime=declared_mime
             )
-            fp = inspection.fingerprint
-            try:
-                if quarantine_key is None:
-                    # checked bytes from the spool: no quarantine hop (its copy doubled the store's work)
-                    key, created = objects.put_checked(spool.path, spool.size, fp.sha256, fp.mime)
-                else:
-                    key, created = objects.promote(quarantine_key, fp.sha256)
-            except DomainError:
-                raise
-            except Exception as exc:
-                log.warning("object store failed while storing %s: %s", evidence_id, exc)
-                if quarantine_key:
-                    _quietly(objects.remove_quarantine, quarantine_key)
-                raise Unavailable(
-                    "object_store_unavailable", "文件存储暂不可用，请稍后重试", "Object storage is unavailable"
-                ) from exc
+            key, created = _store_checked(objects, spool, inspection.fingerprint, quarantine_key, evidence_id)
     except DomainError as err:
+        _refused(uow, objects, err, evidence_id, owner, quarantine_key, before_commit)
+        raise
+    row = _evidence_row(evidence_id, owner, inspection, key, display_name)
+    _record_stored(uow, objects, row, created, before_commit)
+    return row
+
+
+def _store_checked(objects: EvidenceObjects, spool: Spooled, fp: EvidenceFingerprint, quarantine_key: str | None,
+                   evidence_id: str) -> tuple[str, bool]:
+    """The checked bytes into the evidence bucket: (object key, whether this upload created it)."""
+    try:
+        if quarantine_key is None:
+            # checked bytes from the spool: no quarantine hop (its copy doubled the store's work)
+            return objects.put_checked(spool.path, spool.size, fp.sha256, fp.mime)
+        return objects.promote(quarantine_key, fp.sha256)
+    except DomainError:
+        raise
+    except Exception as exc:
+        log.warning("object store failed while storing %s: %s", evidence_id, exc)
         if quarantine_key:
             _quietly(objects.remove_quarantine, quarantine_key)
-        if err.code in CATALOGUE:  # checked and refused: say so
-            now = _now()
-            uow.emit(
-                EVIDENCE_REJECTED,
-                subject(evidence_id),
-                rejected_data(evidence_id, owner.sub, err.code, err.message_zh, err.message_en, now),
-            )
-            if before_commit:
-                before_commit("rejected", evidence_id)
-            uow.commit()
-        raise
-    now = _now()
-    row = {
+        raise Unavailable(
+            "object_store_unavailable", "文件存储暂不可用，请稍后重试", "Object storage is unavailable"
+        ) from exc
+
+
+def _refused(uow: UnitOfWork, objects: EvidenceObjects, err: DomainError, evidence_id: str, owner: Owner,
+             quarantine_key: str | None, before_commit: Callable[[str, str], None] | None) -> None:
+    """Drop what was quarantined; a file checked and refused is announced (the caller re-raises)."""
+    if quarantine_key:
+        _quietly(objects.remove_quarantine, quarantine_key)
+    if err.code not in CATALOGUE:
+        return  # not a verdict on the file (the store is down, the body broke off)
+    uow.emit(
+        EVIDENCE_REJECTED,
+        subject(evidence_id),
+        rejected_data(evidence_id, owner.sub, err.code, err.message_zh, err.message_en, _now()),
+    )
+    if before_commit:
+        before_commit("rejected", evidence_id)
+    uow.commit()
+
+
+def _evidence_row(evidence_id: str, owner: Owner, inspection: Inspection, key: str,
+                  display_name: str | None) -> dict[str, Any]:
+    fp, now = inspection.fingerprint, _now()
+    return {
         "id": evidence_id,
         "owner_sub": owner.sub,
         "owner_org": owner.org,
@@ -140,18 +156,23 @@ def ingest(
         "created_at": now,
         "stored_at": now,
     }
+
+
+def _record_stored(uow: UnitOfWork, objects: EvidenceObjects, row: dict[str, Any], created: bool,
+                   before_commit: Callable[[str, str], None] | None) -> None:
+    """The row and its event in one transaction; if that fails, an object only this upload made is removed."""
+    key = row["object_key"]
     try:
         EvidenceRepository(uow.session).add(row)
-        uow.emit(EVIDENCE_STORED, subject(evidence_id), stored_data(row))
+        uow.emit(EVIDENCE_STORED, subject(row["id"]), stored_data(row))
         if before_commit:
-            before_commit("completed", evidence_id)
+            before_commit("completed", row["id"])
         uow.commit()
     except Exception:
         uow.rollback()
-        if created and key and not EvidenceRepository(uow.session).others_using_object(key, evidence_id):
+        if created and key and not EvidenceRepository(uow.session).others_using_object(key, row["id"]):
             _quietly(objects.remove_evidence, key)
         raise
-    return row
 
 
 def _quietly(fn: Callable[[str], None], key: str) -> None:

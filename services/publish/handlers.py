@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, Forbidden, InvalidInput, Issue, NotFound
+from gongyi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gongyi.http.auth import Principal
 from services.publish import site
 from services.publish.domain.notice import (
@@ -26,6 +26,7 @@ from services.publish.domain.notice import (
     key_date_moment,
 )
 from services.publish.domain.objections import parse_objection
+from services.publish.domain.refusals import issue, refusal, refuse
 from services.publish.domain.reports import DEFAULT_REPORT_KINDS, ProgressReport, publish_as_case
 from services.publish.domain.selection import EvidenceRef, SelectionEntry
 from services.publish.domain.tracking_codes import normalise_tracking_code
@@ -175,16 +176,14 @@ def _store(uow: UnitOfWork, repo: NoticeRepository, notice: Notice, version: int
 def get_notice(uow: UnitOfWork, notice_id: str, *, public: bool) -> Notice:
     notice, _ = NoticeRepository(uow.session).get(notice_id)
     if public and notice.state is NoticeState.DRAFT:
-        raise NotFound("notice_not_found", "公示不存在", f"No notice {notice_id!r}", {"notice_id": notice_id})
+        refuse("notice_not_found", {"notice_id": notice_id})
     return notice
 
 
 def published_notice(uow: UnitOfWork, notice_id: str) -> Notice:
     notice = get_notice(uow, notice_id, public=True)
     if notice.state is not NoticeState.PUBLISHED:
-        raise NotFound(
-            "list_not_published", "入选名单尚未发布", "The final list is not published yet", {"notice_id": notice_id}
-        )
+        refuse("list_not_published", {"notice_id": notice_id})
     return notice
 
 
@@ -219,7 +218,7 @@ def file_objection(
     data = parse_objection(payload)
     notice, version, repo = _load(uow, notice_id)
     if notice.state is NoticeState.DRAFT:
-        raise NotFound("notice_not_found", "公示不存在", f"No notice {notice_id!r}", {"notice_id": notice_id})
+        refuse("notice_not_found", {"notice_id": notice_id})
     objection, events = notice.file_objection(application_id, data, _now(now))
     repo.add_code(objection.tracking_code, notice.id, objection.id)
     merged = bool(events and events[0]["data"].get("merged"))
@@ -231,7 +230,7 @@ def file_objection(
 def objection_status(uow: UnitOfWork, code: str) -> dict[str, Any]:
     found = NoticeRepository(uow.session).by_code(normalise_tracking_code(code))
     if found is None:
-        raise NotFound("objection_not_found", "未找到该异议，请核对查询码", "No objection with this tracking code")
+        refuse("objection_not_found")
     notice, _ = NoticeRepository(uow.session).get(found[0])
     return notice.objection(found[1]).status_for_objector() | {"notice_id": notice.id}
 
@@ -280,10 +279,7 @@ def resolve_key_date(dates: list[dict[str, str]], wanted: str, now: dt.datetime,
             local_year = now.astimezone(ZoneInfo(tz)).year
             moment = key_date_moment(local_year, item["date"], tz=tz)
             return moment if moment > now else key_date_moment(local_year + 1, item["date"], tz=tz)
-    raise InvalidInput([
-        Issue("key_date_unknown", "该日期不是本次活动的重要节点", "Not one of the call's key dates", "key_date",
-              {"key_dates": [d["date"] for d in dates]})
-    ])
+    raise InvalidInput([issue("key_date_unknown", "key_date", {"key_dates": [d["date"] for d in dates]})])
 
 
 def schedule_publication(
@@ -298,10 +294,7 @@ def schedule_publication(
     moment = _now(now)
     notice, version, repo = _load(uow, notice_id)
     if (publish_at is None) == (key_date is None):
-        raise InvalidInput([
-            Issue("schedule_target_required", "请指定发布时间或活动重要节点（二选一）",
-                  "Give either publish_at or key_date", "publish_at")
-        ])
+        raise InvalidInput([issue("schedule_target_required", "publish_at")])
     if key_date is not None:
         publish_at = resolve_key_date(key_dates(uow, notice.call_id), key_date, moment, notice.tz)
     assert publish_at is not None
@@ -340,10 +333,7 @@ def _selected_projects(uow: UnitOfWork, application_id: str) -> tuple[Notice, di
             snapshot = repo.snapshot(notice.id)
             raw = {e["application_id"]: e for e in (*snapshot["entries"], *snapshot.get("reserves", ()))}
             return notice, raw[application_id]
-    raise Conflict(
-        "project_not_selected", "仅入选项目可报送工作信息", "Only selected projects can submit progress reports",
-        {"application_id": application_id},
-    )
+    refuse("project_not_selected", {"application_id": application_id})
 
 
 def report_kinds(uow: UnitOfWork, call_id: str) -> dict[str, str]:
@@ -360,7 +350,7 @@ def _may_report(principal: Principal, unit_code: str | None, applicant_org: str 
     if principal.role == "applicant" and principal.org and applicant_org and principal.org.upper() == applicant_org:
         return
     # 404: a unit or an organisation does not learn which other projects exist
-    raise NotFound("project_not_found", "未找到该项目", "No such project visible to you")
+    refuse("project_not_found")
 
 
 def submit_report(
@@ -398,7 +388,7 @@ def _visible_report(uow: UnitOfWork, principal: Principal, report_id: str) -> tu
     try:
         _may_report(principal, meta["unit_code"], meta["applicant_org"])
     except NotFound:
-        raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}") from None
+        raise refusal("report_not_found", report_id=report_id) from None
     return report, meta
 
 
@@ -456,8 +446,7 @@ def publish_case(
     report, meta = ReportRepository(uow.session).get(report_id)
     cases = CaseRepository(uow.session)
     if cases.exists_for_report(report_id):
-        raise Conflict("case_already_published", "该报送信息已发布为典型案例", "This report is already a case",
-                       {"report_id": report_id})
+        refuse("case_already_published", {"report_id": report_id})
     notice, _ = NoticeRepository(uow.session).get(meta["notice_id"])
     project_name = next(e.project_name for e in (*notice.selected, *notice.reserves)
                         if e.application_id == report.application_id)
@@ -478,7 +467,7 @@ def year_end(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
     published final lists, objections, reports and cases."""
     call = CallRepository(uow.session).get(call_id)
     if call is None:
-        raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
+        refuse("call_not_found", {"call_id": call_id})
     review_data = ReviewDataRepository(uow.session)
     screening = review_data.screening_for_call(call_id)
     scores = review_data.mean_scores_for_call(call_id)

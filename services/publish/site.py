@@ -7,14 +7,17 @@ the host of that URL, so entry ids stay stable while paths change.
 
 from __future__ import annotations
 
-import os
+from functools import cache
 from urllib.parse import quote, urlsplit
+
+from gongyi.config import load_settings
 
 API = "/api/publish"
 
 
+@cache
 def base_url() -> str:
-    return os.environ.get("GONGYI_PUBLIC_BASE_URL", "https://gongyi.example.org").rstrip("/")
+    return load_settings().public_base_url.rstrip("/")
 
 
 def authority() -> str:

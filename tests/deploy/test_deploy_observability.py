@@ -1,11 +1,10 @@
 """Prometheus alert rules and the Grafana dashboard: structure and metric names."""
 
 import copy
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
+import deploy_check as dc
 import pytest
 import yaml
 
@@ -13,17 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OBS = ROOT / "deploy" / "observability"
 
 
-def _load_deploy_check():
-    if "deploy_check" in sys.modules:
-        return sys.modules["deploy_check"]
-    spec = importlib.util.spec_from_file_location("deploy_check", ROOT / "scripts" / "deploy_check.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["deploy_check"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dc = _load_deploy_check()
 
 
 @pytest.fixture()

@@ -23,7 +23,7 @@ from gongyi.events.relay import event_exchange
 from services.review.domain.duplicates import compute_signals, score_pair
 from services.review.domain.duplicates.evidence import phash_band_keys
 from services.review.domain.duplicates.intake_form import application_source, evidence_items
-from services.review.storage.duplicates_tables import dup_signals
+from services.review.storage.duplicates.tables import dup_signals
 
 EVAL = json.loads((REPO / "bench" / "data" / "dedupe" / "eval_set.json").read_text(encoding="utf-8"))
 RECORDS = {r["id"]: r for r in EVAL["records"]}

@@ -30,7 +30,7 @@ from services.review.domain.duplicates import (
     compute_signals,
     find_suspicions,
 )
-from services.review.duplicates_handlers import (
+from services.review.handlers.duplicates import (
     application_keys,
     flush_postings,
     list_suspicions,
@@ -38,9 +38,9 @@ from services.review.duplicates_handlers import (
     rebuild_index,
     sync_postings,
 )
-from services.review.storage.duplicates_index import DuplicateIndex
-from services.review.storage.duplicates_repository import DuplicateRepository, holders_of, lock_postings
-from services.review.storage.duplicates_tables import dup_keys, dup_keys_dirty, dup_signals, posting_key
+from services.review.storage.duplicates.index import DuplicateIndex
+from services.review.storage.duplicates.repository import DuplicateRepository, holders_of, lock_postings
+from services.review.storage.duplicates.tables import dup_keys, dup_keys_dirty, dup_signals, posting_key
 
 EVAL = json.loads((REPO / "bench" / "data" / "dedupe" / "eval_set.json").read_text(encoding="utf-8"))
 PREFIX = "idxtest-"
@@ -311,8 +311,9 @@ def test_the_postings_lock_serialises_replicas(loaded):
 def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_path):
     """`gongyi run` keeps review's tables in SQLite: the same sync, lock, postings and check
     work there (no advisory lock, no array_agg, the SQLite ON CONFLICT)."""
-    from gongyi.db import UnitOfWork, migrate
-    from services.review.duplicates_handlers import sync_and_check
+    from gongyi.db import migrate
+    from services.review.handlers.duplicates import sync_and_check
+    from services.review.storage.unit_of_work import ReviewUnitOfWork
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     migrate("review", url)
@@ -324,17 +325,17 @@ def test_embedded_mode_on_sqlite_finds_and_withdraws_a_duplicate(settings, tmp_p
          "project_name": "嵌入模式测试项目"}
     try:
         _add_signals(engine, [a, {**a, "id": "lite-b"}])
-        assert sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review")) == 2
+        assert sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review")) == 2
         code = posting_key("credit_code", "91110000LITECODE1X")
         with engine.connect() as conn:
             assert holders_of(conn, [code]) == {code: ["lite-a", "lite-b"]}
-        with sessions() as session:
-            found = list_suspicions(session, None, "open")
+        with ReviewUnitOfWork(sessions, "review") as uow:
+            found = list_suspicions(uow, None, "open")
         assert [sorted(s["application_ids"]) for s in found["items"]] == [["lite-a", "lite-b"]]
         with sessions() as session:
             DuplicateRepository(session).set_status("lite-b", "withdrawn")
             session.commit()
-        sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+        sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review"))
         assert index.candidate_ids(candidate_keys(compute_signals(a, [])), "lite-a") == []
     finally:
         for name in index.current_indices():
@@ -347,7 +348,7 @@ def test_dirty_keys_are_marked_in_chunks_once_each(settings, tmp_path, database)
     """Marking postings dirty is one multi-row statement per chunk; more keys than one chunk (and
     than SQLite's parameter limit) all arrive, and marking a key twice keeps one row."""
     from gongyi.db import migrate
-    from services.review.storage.duplicates_repository import dirty_keys, mark_dirty_keys
+    from services.review.storage.duplicates.repository import dirty_keys, mark_dirty_keys
 
     if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'review.db'}"
@@ -404,9 +405,10 @@ def test_one_pass_checks_many_and_keeps_settlements_and_clears_what_an_edit_undi
     suspicions once for all of them: a duplicate pair is found in the same pass that holds both,
     a pair settled as different projects is not raised again, and an edit that removes what two
     applications shared clears their open suspicion."""
-    from gongyi.db import UnitOfWork, migrate
-    from services.review.duplicates_handlers import suspicion_id_for, sync_and_check
-    from services.review.storage.duplicates_tables import dup_settled_pairs, dup_suspicions
+    from gongyi.db import migrate
+    from services.review.handlers.duplicates import suspicion_id_for, sync_and_check
+    from services.review.storage.duplicates.tables import dup_settled_pairs, dup_suspicions
+    from services.review.storage.unit_of_work import ReviewUnitOfWork
 
     url = f"sqlite:///{tmp_path / 'review.db'}"
     migrate("review", url)
@@ -416,7 +418,7 @@ def test_one_pass_checks_many_and_keeps_settlements_and_clears_what_an_edit_undi
     sessions = sessionmaker(engine, expire_on_commit=False)
 
     def run() -> int:
-        return sync_and_check(engine, index, lambda: UnitOfWork(sessions, "review"))
+        return sync_and_check(engine, index, lambda: ReviewUnitOfWork(sessions, "review"))
 
     def statuses() -> dict[str, str]:
         with engine.connect() as conn:

@@ -4,26 +4,16 @@ leaves nothing (no evidence row, no stored event, no object); once storage is ba
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import uuid
 
 import pytest
-from platform_support import REPO, free_port, running_services
+from fixtures.media import hostile
+from fixtures.media import service_support as ms
+from platform_support import free_port, running_services
 
 from gongyi.objectstore import ensure_buckets, make_object_client
 from gongyi.runner import LocalServers
-
-
-def _support():  # the media tests' helpers (uploads, valid files, views of the evidence table)
-    name = "media_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "unit" / "media" / "media_support.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture()
@@ -40,7 +30,6 @@ def own_storage(settings):
 
 def test_upload_while_storage_is_down_fails_cleanly_and_succeeds_after(own_storage):
     s, servers, port = own_storage
-    ms, hostile = _support().load_service_support(), _support().hostile
     db = ms.MediaDb(s)
     sub, token = ms.applicant(s)
     image = hostile.valid_png(seed=int(time.time()) % 1000)

@@ -7,15 +7,15 @@ here with kombu to each producer's exchange, exactly as their outbox relays do.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from fixtures.media import hostile
+from fixtures.media import service_support as ms
 from kombu import Connection
-from platform_support import REPO, Client, running_services, sample_form, wait_until
+from platform_support import Client, running_services, sample_form, wait_until
 from sqlalchemy.orm import sessionmaker
 
 from gongyi.db import UnitOfWork, make_engine
@@ -26,20 +26,6 @@ from gongyi.objectstore import make_object_client
 from services.media import handlers
 from services.media.config import load_media_config
 from services.media.storage.objects import EvidenceObjects
-
-
-def _support():
-    name = "media_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "unit" / "media" / "media_support.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-hostile = _support().hostile
-ms = _support().load_service_support()
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,14 @@ streams the body from a generator (chunked), so it adds almost nothing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from platform_support import REPO, running_services
+from fixtures.media import hostile
+from fixtures.media import service_support as ms
+from platform_support import running_services
 
-
-def _support():
-    name = "media_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "unit" / "media" / "media_support.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ms = _support().load_service_support()
 MiB = ms.MiB
 SIZE = 256 * MiB
 BLOCK = (b"0123456789abcdef" * 4096)  # 64 KiB of inert filler
@@ -84,7 +72,7 @@ def test_a_256_mib_upload_grows_peak_memory_by_less_than_64_mib(settings):
     with ms.media_env(), running_services(settings, "media") as urls:
         base = urls["media"]
         # warm up the route (imports, connection pools) so they do not count as growth
-        warm = ms.upload(base, token, _support().hostile.valid_pdf(), "document", "application/pdf")
+        warm = ms.upload(base, token, hostile.valid_pdf(), "document", "application/pdf")
         assert warm.status_code == 201, warm.text
         import tracemalloc
 

@@ -6,26 +6,12 @@ bucket, no evidence row; only its ``evidence.rejected.v1`` event (outbox) says i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 import requests
-from platform_support import REPO, running_services
+from fixtures.media import hostile
+from fixtures.media import service_support as ms
+from platform_support import running_services
 
-
-def _support():
-    name = "media_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "unit" / "media" / "media_support.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-hostile = _support().hostile
-ms = _support().load_service_support()
 MiB = ms.MiB
 
 

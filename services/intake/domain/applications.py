@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from gongyi.errors import Conflict, Forbidden
+from services.intake.domain.refusals import refuse
 
 
 class State(StrEnum):
@@ -90,26 +90,16 @@ class Application:
 
     def ensure_editable(self) -> None:
         if self.state not in EDITABLE:
-            raise Conflict(
-                "form_frozen",
-                f"申报当前状态为“{self.state_label_zh}”，不能修改",
-                f"The application is {self.state.value} and cannot be edited",
-                {"state": self.state.value},
-            )
+            refuse("form_frozen", {"state": self.state.value}, state_zh=self.state_label_zh)
 
     def move(self, action: str, role: str, at: datetime, **info: Any) -> State:
         sources, target, roles = TRANSITIONS[action]
         if role not in roles:
-            raise Forbidden(
-                "forbidden_transition", "当前角色不能执行此操作", f"Role {role} may not {action}", {"action": action}
-            )
+            refuse("forbidden_transition", {"action": action}, role=role)
         if self.state not in sources:
-            raise Conflict(
-                "invalid_transition",
-                f"申报当前状态为“{self.state_label_zh}”，不能执行此操作",
-                f"Cannot {action} an application that is {self.state.value}",
-                {"state": self.state.value, "action": action, "allowed_from": sorted(s.value for s in sources)},
-            )
+            refuse("invalid_transition",
+                   {"state": self.state.value, "action": action, "allowed_from": sorted(s.value for s in sources)},
+                   state_zh=self.state_label_zh)
         previous = self.state
         self.state = target
         if action == "submit":

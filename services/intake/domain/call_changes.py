@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from gongyi.errors import Issue
@@ -58,132 +60,81 @@ def _removed(old: list[Any], new: list[Any], path: str, code: str, zh: str, en: 
     ]
 
 
+@dataclass(frozen=True)
+class _Tightening:
+    """One rule that can only be tightened by an edit: ``value`` is what the issue reports as old
+    and new, ``tightened(old, new)`` whether the edit could refuse what ``old`` accepted."""
+
+    code: str
+    zh: str
+    en: str
+    path: str
+    tightened: Callable[[CallDocument, CallDocument], bool]
+    value: Callable[[CallDocument], Any]
+
+
+def _started_before_earlier(o: CallDocument, n: CallDocument) -> bool:
+    ob, nb = o.eligibility.started_before, n.eligibility.started_before
+    return nb is not None and (ob is None or nb < ob)
+
+
+def _resolution_tightened(o: CallDocument, n: CallDocument) -> bool:
+    oe, ne = o.evidence, n.evidence
+    raised = ne.min_image_width > oe.min_image_width or ne.min_image_height > oe.min_image_height
+    return ne.on_low_resolution == "reject" and (oe.on_low_resolution == "warn" or raised)
+
+
+def _newly_true(flag: Callable[[CallDocument], bool]) -> Callable[[CallDocument, CallDocument], bool]:
+    return lambda o, n: flag(n) and not flag(o)
+
+
+_WINDOW = (
+    _Tightening("deadline_moved_earlier", "截止时间提前", "The deadline moved earlier", "window.closes",
+                lambda o, n: n.window.closes < o.window.closes, lambda d: d.window.closes.isoformat()),
+    _Tightening("opening_moved_later", "开始时间推后", "The opening moved later", "window.opens",
+                lambda o, n: n.window.opens > o.window.opens, lambda d: d.window.opens.isoformat()),
+)
+# (list, issue code, zh, en): an entry of the list removed
+_REMOVABLE = (
+    ("applicant_types", "applicant_type_removed", "删除了申报主体类型", "Applicant type removed"),
+    ("categories", "category_removed", "删除了项目类别", "Category removed"),
+    ("recommending_units", "recommending_unit_removed", "删除了推荐单位", "Recommending unit removed"),
+)
+_RULES = (
+    _Tightening("started_before_moved_earlier", "开始实施日期要求提前", "Projects must now have started earlier",
+                "eligibility.started_before", _started_before_earlier,
+                lambda d: d.eligibility.started_before.isoformat() if d.eligibility.started_before else None),
+    _Tightening("running_now_required", "新增“正在实施”要求", "Projects must now still be running",
+                "eligibility.must_be_running", _newly_true(lambda d: d.eligibility.must_be_running),
+                lambda d: d.eligibility.must_be_running),
+    _Tightening("text_limit_reduced", "字数上限降低", "The character limit was lowered", "text_limit.max_chars",
+                lambda o, n: n.text_limit.max_chars < o.text_limit.max_chars, lambda d: d.text_limit.max_chars),
+    _Tightening("text_limit_fields_added", "计入字数的栏目增加", "More fields now count towards the limit",
+                "text_limit.fields", lambda o, n: bool(set(n.text_limit.fields) - set(o.text_limit.fields)),
+                lambda d: list(d.text_limit.fields)),
+    _Tightening("evidence_now_required", "新增辅证材料必交要求", "Evidence is now required",
+                "evidence.require_at_least_one", _newly_true(lambda d: d.evidence.require_at_least_one),
+                lambda d: d.evidence.require_at_least_one),
+    _Tightening("screenshot_now_required", "媒体报道新增截图要求", "Media reports now need a screenshot",
+                "evidence.media_report_requires_screenshot",
+                _newly_true(lambda d: d.evidence.media_report_requires_screenshot),
+                lambda d: d.evidence.media_report_requires_screenshot),
+    _Tightening("image_resolution_tightened", "图片清晰度要求提高，低清晰度图片将被拒收",
+                "Images below the (new) minimum resolution are now rejected", "evidence", _resolution_tightened,
+                lambda d: [d.evidence.min_image_width, d.evidence.min_image_height, d.evidence.on_low_resolution]),
+)
+
+
+def _tightened(rules: tuple[_Tightening, ...], old: CallDocument, new: CallDocument) -> list[Issue]:
+    return [_issue(r.code, r.zh, r.en, r.path, r.value(old), r.value(new)) for r in rules if r.tightened(old, new)]
+
+
 def rule_changes(old: CallDocument, new: CallDocument) -> list[Issue]:
     """Changes from ``old`` to ``new`` that could invalidate applications ``old`` accepted."""
-    issues: list[Issue] = []
-    if new.window.closes < old.window.closes:
-        issues.append(
-            _issue(
-                "deadline_moved_earlier",
-                "截止时间提前",
-                "The deadline moved earlier",
-                "window.closes",
-                old.window.closes.isoformat(),
-                new.window.closes.isoformat(),
-            )
-        )
-    if new.window.opens > old.window.opens:
-        issues.append(
-            _issue(
-                "opening_moved_later",
-                "开始时间推后",
-                "The opening moved later",
-                "window.opens",
-                old.window.opens.isoformat(),
-                new.window.opens.isoformat(),
-            )
-        )
-    issues += _removed(
-        old.applicant_types,
-        new.applicant_types,
-        "applicant_types",
-        "applicant_type_removed",
-        "删除了申报主体类型",
-        "Applicant type removed",
-    )
-    issues += _removed(
-        old.categories, new.categories, "categories", "category_removed", "删除了项目类别", "Category removed"
-    )
-    issues += _removed(
-        old.recommending_units,
-        new.recommending_units,
-        "recommending_units",
-        "recommending_unit_removed",
-        "删除了推荐单位",
-        "Recommending unit removed",
-    )
-    ob, nb = old.eligibility.started_before, new.eligibility.started_before
-    if nb is not None and (ob is None or nb < ob):
-        issues.append(
-            _issue(
-                "started_before_moved_earlier",
-                "开始实施日期要求提前",
-                "Projects must now have started earlier",
-                "eligibility.started_before",
-                ob.isoformat() if ob else None,
-                nb.isoformat(),
-            )
-        )
-    if new.eligibility.must_be_running and not old.eligibility.must_be_running:
-        issues.append(
-            _issue(
-                "running_now_required",
-                "新增“正在实施”要求",
-                "Projects must now still be running",
-                "eligibility.must_be_running",
-                False,
-                True,
-            )
-        )
-    if new.text_limit.max_chars < old.text_limit.max_chars:
-        issues.append(
-            _issue(
-                "text_limit_reduced",
-                "字数上限降低",
-                "The character limit was lowered",
-                "text_limit.max_chars",
-                old.text_limit.max_chars,
-                new.text_limit.max_chars,
-            )
-        )
-    added = sorted(set(new.text_limit.fields) - set(old.text_limit.fields))
-    if added:
-        issues.append(
-            _issue(
-                "text_limit_fields_added",
-                "计入字数的栏目增加",
-                "More fields now count towards the limit",
-                "text_limit.fields",
-                list(old.text_limit.fields),
-                list(new.text_limit.fields),
-            )
-        )
-    oe, ne = old.evidence, new.evidence
-    if ne.require_at_least_one and not oe.require_at_least_one:
-        issues.append(
-            _issue(
-                "evidence_now_required",
-                "新增辅证材料必交要求",
-                "Evidence is now required",
-                "evidence.require_at_least_one",
-                False,
-                True,
-            )
-        )
-    if ne.media_report_requires_screenshot and not oe.media_report_requires_screenshot:
-        issues.append(
-            _issue(
-                "screenshot_now_required",
-                "媒体报道新增截图要求",
-                "Media reports now need a screenshot",
-                "evidence.media_report_requires_screenshot",
-                False,
-                True,
-            )
-        )
-    raised = ne.min_image_width > oe.min_image_width or ne.min_image_height > oe.min_image_height
-    if ne.on_low_resolution == "reject" and (oe.on_low_resolution == "warn" or raised):
-        issues.append(
-            _issue(
-                "image_resolution_tightened",
-                "图片清晰度要求提高，低清晰度图片将被拒收",
-                "Images below the (new) minimum resolution are now rejected",
-                "evidence",
-                [oe.min_image_width, oe.min_image_height, oe.on_low_resolution],
-                [ne.min_image_width, ne.min_image_height, ne.on_low_resolution],
-            )
-        )
-    return issues
+    issues = _tightened(_WINDOW, old, new)
+    for path, code, zh, en in _REMOVABLE:
+        issues += _removed(getattr(old, path), getattr(new, path), path, code, zh, en)
+    return issues + _tightened(_RULES, old, new)
 
 
 def _keyed(items: list[Any]) -> dict[str, Any] | None:

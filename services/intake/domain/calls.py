@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from gongyi.contracts import CONTRACTS_ROOT
 from gongyi.errors import InvalidInput, Issue
-from gongyi.events.envelope import CONTRACTS_ROOT
 
 from .issue_paths import format_path, validation_issues
 

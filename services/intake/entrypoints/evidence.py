@@ -8,21 +8,21 @@ unchecked.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import eventlet
 
+from gongyi.config import load_settings
 from gongyi.errors import DomainError, Unavailable
 from services.intake.handlers import EvidenceSummary
 
 log = logging.getLogger(__name__)
-# seconds to wait for media; GONGYI_INTAKE_EVIDENCE_TIMEOUT_S overrides (tests use a short one)
-DEFAULT_TIMEOUT_S = 5.0
 
 
 def evidence_timeout() -> float:
-    return float(os.environ.get("GONGYI_INTAKE_EVIDENCE_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    """Seconds to wait for media (GONGYI_INTAKE_EVIDENCE_TIMEOUT_S); read per call, not at start,
+    so a running service follows a changed timeout (tests use a short one)."""
+    return load_settings().intake_evidence_timeout_s
 
 
 def _unavailable(reason: str) -> Unavailable:

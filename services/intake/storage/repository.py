@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gongyi.errors import NotFound
 from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.duplicate_flags import OPEN, SETTLED, Flag
+from services.intake.domain.refusals import refuse
 from services.intake.storage.tables import (
     applications,
     batches,
@@ -55,7 +55,7 @@ class CallRepository:
             query = query.where(call_versions.c.version == version)
         row = self.session.execute(query).first()
         if row is None:
-            raise NotFound("call_not_found", "征集活动不存在", f"No call {call_id!r}", {"call_id": call_id})
+            refuse("call_not_found", {"call_id": call_id})
         return row.version, row.loaded_at
 
     def version(self, call_id: str, version: int) -> dict[str, Any]:
@@ -65,7 +65,7 @@ class CallRepository:
             )
         ).scalar()
         if doc is None:
-            raise NotFound("call_not_found", "征集活动版本不存在", f"No version {version} of call {call_id!r}")
+            refuse("call_not_found/version", call_id=call_id, version=version)
         return doc
 
     def lock(self, call_id: str) -> None:
@@ -159,9 +159,7 @@ class ApplicationRepository:
             query = query.with_for_update()
         row = self.session.execute(query).first()
         if row is None:
-            raise NotFound(
-                "application_not_found", "申报不存在", f"No application {app_id!r}", {"application_id": app_id}
-            )
+            refuse("application_not_found", {"application_id": app_id})
         return self._from_row(row)
 
     def _values(self, app: Application, name_key: str | None) -> dict[str, Any]:

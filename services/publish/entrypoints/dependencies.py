@@ -9,22 +9,19 @@ ProxyFix) or every client shares one bucket.
 
 from __future__ import annotations
 
-import os
-
 from nameko.extensions import DependencyProvider
 
 from services.publish.domain.rate_limit import RateLimiter
 
 
-def _rate() -> tuple[int, float]:
-    raw = os.environ.get("GONGYI_PUBLISH_OBJECTION_RATE", "5/3600")
+def _rate(raw: str) -> tuple[int, float]:
     count, _, seconds = raw.partition("/")
     return int(count), float(seconds or 3600)
 
 
 class ObjectionRateLimit(DependencyProvider):
     def setup(self) -> None:
-        capacity, per_seconds = _rate()
+        capacity, per_seconds = _rate(self.container.config["GONGYI"].publish_objection_rate)
         self.limiter = RateLimiter(capacity=capacity, per_seconds=per_seconds)
 
     def get_dependency(self, worker_ctx) -> RateLimiter:  # noqa: ANN001

@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gongyi.errors import Conflict, NotFound
+from gongyi.errors import Conflict
 from services.publish.domain.notice import Notice
+from services.publish.domain.refusals import refuse
 from services.publish.domain.reports import ProgressReport, TypicalCase
 from services.publish.storage.documents import (
     case_from_doc,
@@ -107,7 +108,7 @@ class NoticeRepository:
             q = q.with_for_update()
         row = self.session.execute(q).first()
         if row is None:
-            raise NotFound("notice_not_found", "公示不存在", f"No notice {notice_id!r}", {"notice_id": notice_id})
+            refuse("notice_not_found", {"notice_id": notice_id})
         return row
 
     def get(self, notice_id: str, for_update: bool = False) -> tuple[Notice, int]:
@@ -192,7 +193,7 @@ class ReportRepository:
     def get(self, report_id: str) -> tuple[ProgressReport, dict[str, Any]]:
         row = self.session.execute(sa.select(reports).where(reports.c.id == report_id)).first()
         if row is None:
-            raise NotFound("report_not_found", "报送信息不存在", f"No report {report_id!r}", {"report_id": report_id})
+            refuse("report_not_found", {"report_id": report_id})
         meta = {"call_id": row.call_id, "notice_id": row.notice_id, "unit_code": row.unit_code,
                 "applicant_org": row.applicant_org, "version": row.version}
         return report_from_doc(row.document), meta
@@ -248,7 +249,7 @@ class CaseRepository:
     def get(self, case_id: str) -> TypicalCase:
         row = self.session.execute(sa.select(cases.c.document).where(cases.c.id == case_id)).first()
         if row is None:
-            raise NotFound("case_not_found", "典型案例不存在", f"No case {case_id!r}", {"case_id": case_id})
+            refuse("case_not_found", {"case_id": case_id})
         return case_from_doc(row.document)
 
     def list(self, *, call_id: str | None = None, application_id: str | None = None,

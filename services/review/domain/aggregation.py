@@ -24,7 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gongyi.errors import InvalidInput, Issue
+from gongyi.errors import InvalidInput
+from services.review.domain.refusals import issue
 
 from .scoring import Criterion, Review, weighted_total
 
@@ -111,15 +112,12 @@ def _validate(inputs: Sequence[ReviewInput], method: AggregationMethod) -> None:
     for r in inputs:
         key = (r.project_id, r.expert_id)
         if key in seen:
-            issues.append(Issue("duplicate_review", "同一专家对同一项目有多份评分",
-                                "One expert has more than one review of a project", f"reviews/{key[0]}/{key[1]}"))
+            issues.append(issue("duplicate_review", f"reviews/{key[0]}/{key[1]}"))
         seen.add(key)
         if not 0 <= r.total <= 100:
-            issues.append(Issue("score_out_of_range", "总分须在0到100之间", "A total must be within 0..100",
-                                f"reviews/{key[0]}/{key[1]}", {"value": r.total}))
+            issues.append(issue("score_out_of_range/total", f"reviews/{key[0]}/{key[1]}", {"value": r.total}))
     if method.trim_min_reviews < 3:
-        issues.append(Issue("trim_min_reviews_invalid", "去极值至少需要3份评分",
-                            "Trimming needs at least 3 reviews", "method/trim_min_reviews"))
+        issues.append(issue("trim_min_reviews_invalid", "method/trim_min_reviews"))
     if issues:
         raise InvalidInput(issues)
 

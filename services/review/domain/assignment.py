@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gongyi.errors import Conflict, InvalidInput, Issue
+from gongyi.errors import InvalidInput, Issue
+from services.review.domain.refusals import issue, refuse
 
 from .conflicts import ConflictDeclaration, ConflictPolicy, ProjectProfile, conflicts_of
 from .experts import Expert
@@ -143,8 +144,8 @@ def balance_feasible(
     return flow == total_new
 
 
-def _issue(code: str, zh: str, en: str, project_id: str, **details: Any) -> Issue:
-    return Issue(code, zh, en, f"projects/{project_id}", details)
+def _issue(key: str, project_id: str, words: dict[str, Any] | None = None, **details: Any) -> Issue:
+    return issue(key, f"projects/{project_id}", details, **(words or {}))
 
 
 def _existing_map(existing: AssignmentResult | Mapping[str, Sequence[str]] | None) -> dict[str, list[str]]:
@@ -152,6 +153,74 @@ def _existing_map(existing: AssignmentResult | Mapping[str, Sequence[str]] | Non
         return {}
     source = existing.assignments if isinstance(existing, AssignmentResult) else existing
     return {p: list(dict.fromkeys(es)) for p, es in source.items()}
+
+
+def _check_inputs(k: int, experts: Sequence[Expert]) -> None:
+    if k < 1:
+        raise InvalidInput([issue("k_invalid", "k")])
+    ids = [e.id for e in experts]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput([issue("duplicate_expert_id", "experts")])
+
+
+def _keep_valid_seats(projects: Sequence[ProjectProfile], kept: dict[str, list[str]],
+                      blocked: Mapping[tuple[str, str], list[str]], expert_by_id: Mapping[str, Expert],
+                      problems: dict[str, list[Issue]]) -> None:
+    """Keep valid existing seats; drop and report the ones that are conflicted now."""
+    for p in projects:
+        seats = []
+        for e in kept.get(p.id, []):
+            if e in expert_by_id and (e, p.id) in blocked:
+                problems[p.id].append(_issue("existing_assignment_conflicted", p.id, expert_id=e,
+                                             reasons=blocked[(e, p.id)]))
+            else:
+                seats.append(e)
+        kept[p.id] = seats
+
+
+def _solve_new_seats(projects: Sequence[ProjectProfile], experts: Sequence[Expert], policy: AssignmentPolicy,
+                     candidates: Mapping[str, list[str]], need: Mapping[str, int], base: Mapping[str, int],
+                     caps: Mapping[str, int | None]) -> tuple[dict[str, list[str]], int]:
+    """The new seats per project from one min-cost flow (node 0 = source, then projects, experts,
+    sink): each expert's n-th seat costs more than the one before, so loads even out first, and
+    a seat outside the expert's expertise costs 1 more."""
+    expert_by_id = {e.id: e for e in experts}
+    offered = {e.id: 0 for e in experts}
+    for p in projects:
+        for e in candidates[p.id]:
+            offered[e] += 1
+    pidx = {p.id: 1 + i for i, p in enumerate(projects)}
+    eidx = {e.id: 1 + len(projects) + i for i, e in enumerate(experts)}
+    sink = 1 + len(projects) + len(experts)
+    g = MinCostFlow(sink + 1)
+    weight = sum(need.values()) + 1  # any balance improvement outweighs all expertise penalties
+    seat_edges: dict[tuple[str, str], int] = {}
+    for p in projects:
+        if need[p.id]:
+            g.add_edge(0, pidx[p.id], need[p.id], 0)
+        for e in candidates[p.id]:
+            penalty = 0 if (not policy.prefer_expertise or p.category in expert_by_id[e].expertise) else 1
+            seat_edges[(p.id, e)] = g.add_edge(pidx[p.id], eidx[e], 1, penalty)
+    for e in experts:
+        units = offered[e.id] if caps[e.id] is None else min(offered[e.id], caps[e.id] or 0)
+        for j in range(1, units + 1):
+            g.add_edge(eidx[e.id], sink, 1, weight * (2 * (base[e.id] + j) - 1))
+    flow, _ = g.solve(0, sink)
+    new = {p.id: [e for e in candidates[p.id] if g.flow_on(seat_edges[(p.id, e)])] for p in projects}
+    return new, flow
+
+
+def _shortfall(project_id: str, seated: int, k: int, eligible: Sequence[str],
+               blocked: Mapping[tuple[str, str], list[str]]) -> Issue | None:
+    """Why a project has fewer than k seats: too few unconflicted experts, or their loads are full."""
+    missing = k - seated
+    if missing <= 0:
+        return None
+    n_eligible = len(eligible)
+    if n_eligible < k:
+        return _issue("too_few_eligible_experts", project_id, eligible=n_eligible, needed=k, missing=missing,
+                      conflicted={e: r for (e, q), r in sorted(blocked.items()) if q == project_id})
+    return _issue("expert_capacity_exhausted", project_id, eligible=n_eligible, needed=k, missing=missing)
 
 
 def assign(
@@ -169,11 +238,7 @@ def assign(
     ``(project_id, expert_id)`` pairs that must not be proposed again.
     """
     policy = policy or AssignmentPolicy()
-    if k < 1:
-        raise InvalidInput([Issue("k_invalid", "每个项目的评审专家数至少为1", "k must be at least 1", "k")])
-    ids = [e.id for e in experts]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput([Issue("duplicate_expert_id", "专家编号重复", "Expert ids must be unique", "experts")])
+    _check_inputs(k, experts)
     projects = sorted(projects, key=lambda p: p.id)
     experts = sorted(experts, key=lambda e: e.id)
     declined_set = set(declined)
@@ -183,23 +248,8 @@ def assign(
     eligible, blocked = _eligibility(projects, experts, policy, declined_set)
     expert_by_id = {e.id: e for e in experts}
     problems: dict[str, list[Issue]] = {p.id: [] for p in projects}
-
-    # Keep valid existing seats; drop and report the ones that are conflicted now.
-    for p in projects:
-        seats = []
-        for e in kept.get(p.id, []):
-            if e in expert_by_id and (e, p.id) in blocked:
-                problems[p.id].append(_issue("existing_assignment_conflicted", "原分配专家存在利益冲突，已撤回",
-                                             "An existing assignment is conflicted and was withdrawn",
-                                             p.id, expert_id=e, reasons=blocked[(e, p.id)]))
-            else:
-                seats.append(e)
-        kept[p.id] = seats
-    base = {e.id: 0 for e in experts}
-    for seats in kept.values():
-        for e in seats:
-            if e in base:
-                base[e] += 1
+    _keep_valid_seats(projects, kept, blocked, expert_by_id, problems)
+    base = _loads(kept, expert_by_id)
 
     need = {p.id: max(0, k - len(kept.get(p.id, []))) for p in projects}
     candidates = {p.id: [e for e in eligible[p.id] if e not in kept.get(p.id, [])] for p in projects}
@@ -207,50 +257,14 @@ def assign(
     for e in experts:
         limit = _max_load(e, policy)
         caps[e.id] = None if limit is None else max(0, limit - base[e.id])
-    offered = {e.id: 0 for e in experts}
-    for p in projects:
-        for e in candidates[p.id]:
-            offered[e] += 1
-
-    # Build the flow network (node 0 = source, then projects, experts, sink).
-    pidx = {p.id: 1 + i for i, p in enumerate(projects)}
-    eidx = {e.id: 1 + len(projects) + i for i, e in enumerate(experts)}
-    sink = 1 + len(projects) + len(experts)
-    g = MinCostFlow(sink + 1)
-    total_need = sum(need.values())
-    weight = total_need + 1  # any balance improvement outweighs all expertise penalties
-    seat_edges: dict[tuple[str, str], int] = {}
-    for p in projects:
-        if need[p.id]:
-            g.add_edge(0, pidx[p.id], need[p.id], 0)
-        for e in candidates[p.id]:
-            penalty = 0 if (not policy.prefer_expertise or p.category in expert_by_id[e].expertise) else 1
-            seat_edges[(p.id, e)] = g.add_edge(pidx[p.id], eidx[e], 1, penalty)
-    for e in experts:
-        units = offered[e.id] if caps[e.id] is None else min(offered[e.id], caps[e.id] or 0)
-        for j in range(1, units + 1):
-            g.add_edge(eidx[e.id], sink, 1, weight * (2 * (base[e.id] + j) - 1))
-    flow, _ = g.solve(0, sink)
+    new, flow = _solve_new_seats(projects, experts, policy, candidates, need, base, caps)
 
     assignments: dict[str, tuple[str, ...]] = {}
     for p in projects:
-        new = [e for e in candidates[p.id] if g.flow_on(seat_edges[(p.id, e)])]
-        assignments[p.id] = tuple(kept.get(p.id, [])) + tuple(new)
-        missing = k - len(assignments[p.id])
-        if missing > 0:
-            n_eligible = len(eligible[p.id])
-            if n_eligible < k:
-                problems[p.id].append(_issue(
-                    "too_few_eligible_experts",
-                    f"无利益冲突的专家仅{n_eligible}人，少于所需{k}人",
-                    f"Only {n_eligible} unconflicted expert(s), {k} needed",
-                    p.id, eligible=n_eligible, needed=k, missing=missing,
-                    conflicted={e: r for (e, q), r in sorted(blocked.items()) if q == p.id}))
-            else:
-                problems[p.id].append(_issue(
-                    "expert_capacity_exhausted", "可分配专家的评审数量已达上限",
-                    "The unconflicted experts have reached their maximum load",
-                    p.id, eligible=n_eligible, needed=k, missing=missing))
+        assignments[p.id] = tuple(kept.get(p.id, [])) + tuple(new[p.id])
+        issue = _shortfall(p.id, len(assignments[p.id]), k, eligible[p.id], blocked)
+        if issue is not None:
+            problems[p.id].append(issue)
     # Projects outside this run that already hold seats keep counting toward loads.
     for pid, seats in kept.items():
         if pid not in assignments:
@@ -300,10 +314,8 @@ def _explain_imbalance(assignments: Mapping[str, tuple[str, ...]], loads: Mappin
         why = {u: blocked[(u, pid)] for u in balance.underloaded if (u, pid) in blocked}
         if why:
             problems[pid].append(_issue(
-                "balance_blocked_by_conflicts",
-                "因利益冲突，负荷较轻的专家无法评审本项目，专家负荷无法均衡",
-                "Conflicts keep less-loaded experts off this project, so loads cannot be balanced",
-                pid, underloaded_experts=why, loads={e: loads[e] for e in sorted(set(seats) | set(why))}))
+                "balance_blocked_by_conflicts", pid, underloaded_experts=why,
+                loads={e: loads[e] for e in sorted(set(seats) | set(why))}))
 
 
 def replace_declined(
@@ -323,12 +335,10 @@ def replace_declined(
     policy = policy or AssignmentPolicy()
     seats = list(result.assignments.get(project_id, ()))
     if expert_id not in seats:
-        raise Conflict("expert_not_assigned", "该专家未被分配评审此项目",
-                       "The expert is not assigned to this project",
-                       {"project_id": project_id, "expert_id": expert_id})
+        refuse("expert_not_assigned", {"project_id": project_id, "expert_id": expert_id})
     project = next((p for p in projects if p.id == project_id), None)
     if project is None:
-        raise InvalidInput([Issue("project_unknown", "项目不存在", "Unknown project", "project_id")])
+        raise InvalidInput([issue("project_unknown", "project_id")])
     seats.remove(expert_id)
     declined = set(result.declined) | {(project_id, expert_id)}
     by_id = {e.id: e for e in experts}
@@ -348,9 +358,8 @@ def replace_declined(
     if options:
         seats.append(min(options)[2])
     else:
-        problems[project_id] = [_issue("no_replacement_available", "没有符合回避规则且有余量的替补专家",
-                                       "No unconflicted expert with spare capacity can replace the one who declined",
-                                       project_id, declined_by=expert_id, missing=result.k - len(seats))]
+        problems[project_id] = [_issue("no_replacement_available", project_id, declined_by=expert_id,
+                                       missing=result.k - len(seats))]
     assignments = {**result.assignments, project_id: tuple(seats)}
     loads = _loads(assignments, by_id)
     lo, hi = (min(loads.values()), max(loads.values())) if loads else (0, 0)

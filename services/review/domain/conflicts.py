@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gongyi.errors import Forbidden, InvalidInput, Issue
+from gongyi.errors import InvalidInput
+from services.review.domain.refusals import issue, refuse
 
 from .experts import Expert
 from .names import normalise_credit_code, normalise_org_name
@@ -135,8 +136,7 @@ def conflict_table(
 def declare_on_open(expert_id: str, project_id: str, reason: str, at: datetime) -> ConflictDeclaration:
     """An expert opens a project and recognises a conflict; a reason is mandatory for the audit."""
     if not (reason or "").strip():
-        raise InvalidInput([Issue("conflict_reason_required", "申报回避须说明理由",
-                                  "A conflict declaration needs a reason", "reason")])
+        raise InvalidInput([issue("conflict_reason_required", "reason")])
     return ConflictDeclaration(expert_id, project_id, reason.strip(), at)
 
 
@@ -147,6 +147,4 @@ def ensure_no_conflict(
     """Guard for opening or scoring a project: refuse with ``expert_conflicted``."""
     reasons = conflicts_of(expert, project, policy, declarations)
     if reasons:
-        raise Forbidden("expert_conflicted", "存在利益冲突，需回避该项目",
-                        "The expert has a conflict of interest with this project",
-                        {"reasons": [r.code for r in reasons]})
+        refuse("expert_conflicted", {"reasons": [r.code for r in reasons]})

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gongyi.errors import InvalidInput, Issue
+from services.review.domain.refusals import issue
 
 from .aggregation import AggregationMethod, AggregationResult
 
@@ -136,13 +137,10 @@ def propose_selection(
     problems = []
     for code, (lo, hi) in sorted(per_category.items()):
         if lo < 0 or (hi is not None and hi < lo):
-            problems.append(Issue("category_bounds_invalid", "类别名额下限不得大于上限",
-                                  "A category's minimum must not exceed its maximum", f"per_category/{code}",
-                                  {"min": lo, "max": hi}))
+            problems.append(issue("category_bounds_invalid", f"per_category/{code}", {"min": lo, "max": hi}))
     mins = sum(lo for lo, _ in per_category.values())
     if quota < 1 or mins > quota:
-        problems.append(Issue("category_minimums_exceed_quota", "各类别最低名额之和超过总名额",
-                              "The category minimums add up to more than the quota", "per_category",
+        problems.append(issue("category_minimums_exceed_quota", "per_category",
                               {"quota": quota, "sum_of_minimums": mins}))
     if problems:
         raise InvalidInput(problems)
@@ -156,9 +154,8 @@ def propose_selection(
             chosen[r.project_id] = "category_minimum"
         counts[code] = len(pool)
         if len(pool) < lo:
-            issues.append(Issue("category_minimum_unmet", f"类别“{code}”的候选项目不足最低名额{lo}个",
-                                f"Category {code} has fewer candidates than its minimum of {lo}",
-                                f"per_category/{code}", {"available": len(pool), "minimum": lo}))
+            issues.append(issue("category_minimum_unmet", f"per_category/{code}",
+                                {"available": len(pool), "minimum": lo}, code=code, lo=lo))
     skipped = []
     for r in ordered:
         if len(chosen) >= quota:
@@ -174,12 +171,10 @@ def propose_selection(
     selected = tuple(SelectedProject(r.project_id, r.category, r.rank, r.score, chosen[r.project_id])  # type: ignore[arg-type]
                      for r in ordered if r.project_id in chosen)
     if len(selected) < quota:
-        issues.append(Issue("quota_unfilled", f"符合条件的项目不足{quota}个", f"Fewer than {quota} projects qualify",
-                            "quota", {"selected": len(selected), "quota": quota}))
+        issues.append(issue("quota_unfilled", "quota", {"selected": len(selected), "quota": quota}))
     rest = [r for r in ordered if r.project_id not in chosen and (r.project_id, "category_full") not in skipped]
     if selected and rest and _r(rest[0].score) == _r(min(s.score for s in selected)):
-        issues.append(Issue("tie_at_cutoff", "入围线上存在同分项目，按并列规则排序",
-                            "A tie at the cut-off was decided by the tie-break rules", "ranking",
+        issues.append(issue("tie_at_cutoff", "ranking",
                             {"first_excluded": rest[0].project_id, "tie_break": rest[0].tie_break}))
     return Selection(quota, per_category, selected, tuple(skipped), tuple(issues))
 

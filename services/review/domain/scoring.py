@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from gongyi.errors import Conflict, Forbidden, InvalidInput, Issue
+from gongyi.errors import InvalidInput, Issue
+from services.review.domain.refusals import issue, refuse
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,10 @@ def validate_criteria(criteria: Sequence[Criterion]) -> None:
     issues = []
     codes = [c.code for c in criteria]
     if not criteria or len(set(codes)) != len(codes):
-        issues.append(Issue("criteria_invalid", "评分标准为空或编号重复", "Criteria are empty or repeat a code",
-                            "criteria"))
+        issues.append(issue("criteria_invalid", "criteria"))
     for c in criteria:
         if not (c.max_score > 0 and c.weight > 0):
-            issues.append(Issue("criteria_invalid", "满分和权重须为正数", "max_score and weight must be positive",
-                                f"criteria/{c.code}"))
+            issues.append(issue("criteria_invalid/values", f"criteria/{c.code}"))
     if issues:
         raise InvalidInput(issues)
 
@@ -65,22 +64,20 @@ def validate_scores(scores: Mapping[str, Any], criteria: Sequence[Criterion]) ->
     for c in criteria:
         path = f"scores/{c.code}"
         if c.code not in scores or scores[c.code] is None:
-            issues.append(Issue("score_missing", f"未对“{c.name_zh}”评分", f"No score for {c.name_en}", path))
+            issues.append(issue("score_missing", path, name_zh=c.name_zh, name_en=c.name_en))
             continue
         value = scores[c.code]
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            issues.append(Issue("score_not_a_number", f"“{c.name_zh}”的评分须为数字",
-                                f"The score for {c.name_en} must be a number", path, {"value": repr(value)}))
+            issues.append(issue("score_not_a_number", path, {"value": repr(value)}, name_zh=c.name_zh,
+                                name_en=c.name_en))
             continue
         if not 0 <= value <= c.max_score:
-            issues.append(Issue("score_out_of_range", f"“{c.name_zh}”的评分须在0到{c.max_score:g}之间",
-                                f"The score for {c.name_en} must be between 0 and {c.max_score:g}", path,
-                                {"value": value, "min": 0, "max": c.max_score}))
+            issues.append(issue("score_out_of_range", path, {"value": value, "min": 0, "max": c.max_score},
+                                name_zh=c.name_zh, name_en=c.name_en, max_score=c.max_score))
             continue
         clean[c.code] = float(value)
     for code in sorted(set(scores) - known):
-        issues.append(Issue("unknown_criterion", "评分包含本次征集未设置的标准",
-                            "The scores name a criterion this call does not have", f"scores/{code}"))
+        issues.append(issue("unknown_criterion", f"scores/{code}"))
     if issues:
         raise InvalidInput(issues)
     return clean
@@ -126,15 +123,13 @@ class ReopenAudit:
 
 def _refuse_locked(review: Review) -> None:
     if review.locked:
-        raise Conflict("review_locked", "评分已提交并锁定，如需修改请申请退回",
-                       "The review is submitted and locked; ask for it to be reopened",
-                       {"expert_id": review.expert_id, "project_id": review.project_id})
+        refuse("review_locked", {"expert_id": review.expert_id, "project_id": review.project_id})
 
 
 def save_draft(review: Review, scores: Mapping[str, Any], comments: str, by_expert: str) -> Review:
     """Drafts may be partial; only ranges of the scores given are checked here."""
     if by_expert != review.expert_id:
-        raise Forbidden("not_review_owner", "只能修改本人的评分", "Only the assigned expert can edit this review")
+        refuse("not_review_owner")
     _refuse_locked(review)
     return replace(review, scores=dict(scores), comments=comments)
 
@@ -143,23 +138,20 @@ def submit(review: Review, criteria: Sequence[Criterion], now: datetime, min_com
            by_expert: str | None = None) -> Review:
     """Validate every criterion and lock the review."""
     if by_expert is not None and by_expert != review.expert_id:
-        raise Forbidden("not_review_owner", "只能提交本人的评分", "Only the assigned expert can submit this review")
+        refuse("not_review_owner/submit")
     _refuse_locked(review)
     clean = validate_scores(review.scores, criteria)
     if len((review.comments or "").strip()) < min_comment_chars:
-        raise InvalidInput([Issue("comment_too_short", f"评审意见不少于{min_comment_chars}字",
-                                  f"Comments need at least {min_comment_chars} characters", "comments",
-                                  {"min": min_comment_chars})])
+        raise InvalidInput([issue("comment_too_short", "comments", {"min": min_comment_chars})])
     return replace(review, scores=clean, status="submitted", submitted_at=now)
 
 
 def reopen(review: Review, by: str, reason: str, now: datetime) -> tuple[Review, ReopenAudit]:
     """Staff reopen a submitted review; the reason is mandatory and the old scores are kept."""
     if not review.locked:
-        raise Conflict("review_not_submitted", "评分尚未提交，无需退回", "The review is not submitted")
+        refuse("review_not_submitted")
     if not (reason or "").strip():
-        raise InvalidInput([Issue("reopen_reason_required", "退回评分须填写理由",
-                                  "A reason is required to reopen a review", "reason")])
+        raise InvalidInput([issue("reopen_reason_required", "reason")])
     audit = ReopenAudit(review.expert_id, review.project_id, by, now, reason.strip(), dict(review.scores),
                         review.comments, review.version)
     return replace(review, status="draft", submitted_at=None, version=review.version + 1), audit

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from gongyi.errors import InvalidInput, Issue
+from services.review.domain.refusals import issue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -361,15 +362,11 @@ def decide(
     application that failed a rule is an override and needs a reason too (audit)."""
     reason = (reason or "").strip()
     if decision not in ("pass", "fail"):
-        raise InvalidInput([Issue("screening_decision_invalid", "筛选结论只能是通过或不通过",
-                                  "The decision must be pass or fail", "decision", {"value": decision})])
+        raise InvalidInput([issue("screening_decision_invalid", "decision", {"value": decision})])
     if decision == "fail" and not reason:
-        raise InvalidInput([Issue("screening_reason_required", "不通过时必须填写理由",
-                                  "A reason is required to fail an application", "reason")])
+        raise InvalidInput([issue("screening_reason_required", "reason")])
     overrides = report.failed_rules if decision == "pass" else ()
     if overrides and not reason:
-        raise InvalidInput([Issue("override_reason_required", "初审规则未通过，如仍判定通过须填写理由",
-                                  "Passing an application that failed a rule needs a reason", "reason",
-                                  {"failed_rules": list(overrides)})])
+        raise InvalidInput([issue("override_reason_required", "reason", {"failed_rules": list(overrides)})])
     return ScreeningDecision(application_id, decision, reason, decided_by, decided_at,  # type: ignore[arg-type]
                              report.outcome, overrides)

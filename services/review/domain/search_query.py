@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from gongyi.errors import BadRequest
+from services.review.domain.refusals import refusal, refuse
 
 TEXT_FIELDS = [
     "project_name^3",
@@ -70,9 +70,9 @@ def decode_cursor(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("invalid_cursor", "翻页游标无效", "The cursor is not valid") from exc
+        raise refusal("invalid_cursor") from exc
     if not isinstance(values, list):
-        raise BadRequest("invalid_cursor", "翻页游标无效", "The cursor is not valid")
+        refuse("invalid_cursor")
     return values
 
 

@@ -1,4 +1,9 @@
-"""Reading and writing review's project read model."""
+"""Review's repositories: every SQL statement of its use cases, one class per area.
+
+Each takes the unit of work's session (``ReviewUnitOfWork`` builds them); rows come back as
+SQLAlchemy rows (attribute access) or dicts, as each method says. tests/unit/review/fakes.py
+keeps an in-memory twin of each, so use cases are tested without a database.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.db import conflict_insert
-from services.review.storage.tables import projects
+from services.review.storage.tables import (
+    assignments,
+    audit_log,
+    calls,
+    conflict_declarations,
+    evidence_notes,
+    experts,
+    projects,
+    rankings,
+    reviews,
+    screening_decisions,
+    screening_reports,
+    selection_proposals,
+    selections,
+)
 
 
 @cache
@@ -62,6 +81,253 @@ class ProjectRepository:
     def get(self, application_id: str) -> dict[str, Any] | None:
         row = self.session.execute(sa.select(projects).where(projects.c.application_id == application_id)).first()
         return dict(row._mapping) if row else None
+
+    def in_call_with_status(self, call_id: str, status: str) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            sa.select(projects).where(projects.c.call_id == call_id, projects.c.status == status)
+            .order_by(projects.c.application_id)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        rows = self.session.execute(sa.select(projects).where(projects.c.application_id.in_(ids))).all()
+        return {r.application_id: dict(r._mapping) for r in rows}
+
+    def reset_index_marks(self) -> None:
+        """Every project as not indexed, so the sync loop writes the whole read model again."""
+        self.session.execute(projects.update().values(indexed_version=0))
+
+
+class CallRepository:
+    """Every version of every call document intake announced."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def latest(self, call_id: str) -> Any:
+        """(version, document) of the newest version, or None."""
+        return self.session.execute(
+            sa.select(calls.c.version, calls.c.document).where(calls.c.call_id == call_id)
+            .order_by(calls.c.version.desc()).limit(1)
+        ).first()
+
+    def has_version(self, call_id: str, version: int) -> bool:
+        return self.session.execute(
+            sa.select(calls.c.version).where(calls.c.call_id == call_id, calls.c.version == version)
+        ).first() is not None
+
+    def add(self, call_id: str, version: int, fingerprint: str, document: dict[str, Any], loaded_at: datetime) -> None:
+        self.session.execute(calls.insert().values(call_id=call_id, version=version, fingerprint=fingerprint,
+                                                   document=document, loaded_at=loaded_at))
+
+
+class AuditLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, **values: Any) -> None:
+        self.session.execute(audit_log.insert().values(**values))
+
+    def entries(self, entity_id: str | None, actor: str | None, action: str | None, limit: int,
+                offset: int) -> list[Any]:
+        q = sa.select(audit_log)
+        if entity_id:
+            q = q.where(audit_log.c.entity_id.startswith(entity_id, autoescape=True))
+        if actor:
+            q = q.where(audit_log.c.actor == actor)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        return list(self.session.execute(q.order_by(audit_log.c.id.desc()).limit(limit).offset(offset)).all())
+
+
+class ScreeningRepository:
+    """Media's verdicts on evidence, the screening reports and the staff decisions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def evidence_notes(self, ids: list[str]) -> list[Any]:
+        return list(self.session.execute(sa.select(evidence_notes).where(evidence_notes.c.evidence_id.in_(ids))).all())
+
+    def put_evidence_note(self, evidence_id: str, **values: Any) -> None:
+        exists = self.session.execute(
+            sa.select(evidence_notes.c.evidence_id).where(evidence_notes.c.evidence_id == evidence_id)).first()
+        if exists:
+            self.session.execute(evidence_notes.update().where(evidence_notes.c.evidence_id == evidence_id)
+                                 .values(**values))
+        else:
+            self.session.execute(evidence_notes.insert().values(evidence_id=evidence_id, **values))
+
+    def report(self, application_id: str) -> Any:
+        return self.session.execute(
+            sa.select(screening_reports).where(screening_reports.c.application_id == application_id)).first()
+
+    def put_report(self, application_id: str, exists: bool, **values: Any) -> None:
+        if not exists:
+            self.session.execute(screening_reports.insert().values(application_id=application_id, **values))
+        else:
+            self.session.execute(screening_reports.update()
+                                 .where(screening_reports.c.application_id == application_id).values(**values))
+
+    def decisions(self, application_id: str) -> list[Any]:
+        return list(self.session.execute(
+            sa.select(screening_decisions).where(screening_decisions.c.application_id == application_id)
+            .order_by(screening_decisions.c.id)).all())
+
+    def add_decision(self, **values: Any) -> None:
+        self.session.execute(screening_decisions.insert().values(**values))
+
+
+class ExpertRepository:
+    """The expert pool and the conflicts experts declared."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active_profiles(self) -> list[dict[str, Any]]:
+        return [r.profile for r in self.session.execute(
+            sa.select(experts.c.profile).where(experts.c.active.is_(True))).all()]
+
+    def profile(self, expert_id: str) -> dict[str, Any] | None:
+        row = self.session.execute(sa.select(experts.c.profile).where(experts.c.expert_id == expert_id)).first()
+        return None if row is None else row.profile
+
+    def exists(self, expert_id: str) -> bool:
+        return self.session.execute(
+            sa.select(experts.c.expert_id).where(experts.c.expert_id == expert_id)).first() is not None
+
+    def add(self, expert_id: str, profile: dict[str, Any], at: datetime) -> None:
+        self.session.execute(experts.insert().values(expert_id=expert_id, profile=profile, active=True,
+                                                     created_at=at, updated_at=at))
+
+    def replace_profile(self, expert_id: str, profile: dict[str, Any], at: datetime) -> None:
+        self.session.execute(experts.update().where(experts.c.expert_id == expert_id)
+                             .values(profile=profile, updated_at=at))
+
+    def all_profiles(self) -> list[dict[str, Any]]:
+        return [r.profile for r in self.session.execute(
+            sa.select(experts.c.profile).order_by(experts.c.expert_id)).all()]
+
+    def declarations(self) -> list[Any]:
+        return list(self.session.execute(sa.select(conflict_declarations)).all())
+
+    def has_declared(self, expert_id: str, application_id: str) -> bool:
+        return self.session.execute(sa.select(conflict_declarations.c.expert_id).where(
+            conflict_declarations.c.expert_id == expert_id,
+            conflict_declarations.c.application_id == application_id)).first() is not None
+
+    def add_declaration(self, expert_id: str, application_id: str, reason: str, declared_at: datetime) -> None:
+        self.session.execute(conflict_declarations.insert().values(
+            expert_id=expert_id, application_id=application_id, reason=reason, declared_at=declared_at))
+
+
+class AssignmentRepository:
+    """Seats: which expert reviews which project, and seats left (removed, declined, conflicted)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def of_call(self, call_id: str) -> list[Any]:
+        return list(self.session.execute(sa.select(assignments).where(assignments.c.call_id == call_id)
+                                         .order_by(assignments.c.updated_at, assignments.c.expert_id)).all())
+
+    def of_application(self, application_id: str) -> list[Any]:
+        return list(self.session.execute(sa.select(assignments).where(assignments.c.application_id == application_id)
+                                         .order_by(assignments.c.expert_id)).all())
+
+    def status(self, application_id: str, expert_id: str) -> str | None:
+        row = self.session.execute(sa.select(assignments.c.status).where(
+            assignments.c.application_id == application_id, assignments.c.expert_id == expert_id)).first()
+        return None if row is None else row.status
+
+    def put(self, application_id: str, expert_id: str, exists: bool, **values: Any) -> None:
+        if not exists:
+            self.session.execute(assignments.insert().values(application_id=application_id, expert_id=expert_id,
+                                                             **values))
+        else:
+            self.session.execute(assignments.update().where(assignments.c.application_id == application_id,
+                                                            assignments.c.expert_id == expert_id).values(**values))
+
+    def active_loads(self) -> dict[str, int]:
+        rows = self.session.execute(
+            sa.select(assignments.c.expert_id, sa.func.count()).where(assignments.c.status == "active")
+            .group_by(assignments.c.expert_id)).all()
+        return {r[0]: r[1] for r in rows}
+
+    def active_projects_of(self, expert_id: str) -> list[str]:
+        return [r.application_id for r in self.session.execute(sa.select(assignments.c.application_id).where(
+            assignments.c.expert_id == expert_id, assignments.c.status == "active")
+            .order_by(assignments.c.application_id)).all()]
+
+
+class ReviewRepository:
+    """Experts' scores, and the inputs of a ranking."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, application_id: str, expert_id: str) -> Any:
+        return self.session.execute(sa.select(reviews).where(reviews.c.application_id == application_id,
+                                                             reviews.c.expert_id == expert_id)).first()
+
+    def add(self, **values: Any) -> None:
+        self.session.execute(reviews.insert().values(**values))
+
+    def change(self, review_id: str, **values: Any) -> None:
+        self.session.execute(reviews.update().where(reviews.c.review_id == review_id).values(**values))
+
+    def of_application(self, application_id: str) -> list[Any]:
+        return list(self.session.execute(sa.select(reviews).where(reviews.c.application_id == application_id)
+                                         .order_by(reviews.c.expert_id)).all())
+
+    def submitted_inputs(self, call_id: str) -> list[Any]:
+        """Submitted reviews whose expert still holds the seat, of projects not withdrawn."""
+        return list(self.session.execute(
+            sa.select(reviews.c.application_id, reviews.c.expert_id, reviews.c.total, reviews.c.scores)
+            .join(assignments, sa.and_(assignments.c.application_id == reviews.c.application_id,
+                                       assignments.c.expert_id == reviews.c.expert_id))
+            .join(projects, projects.c.application_id == reviews.c.application_id)
+            .where(reviews.c.call_id == call_id, reviews.c.status == "submitted", assignments.c.status == "active",
+                   projects.c.status != "withdrawn")
+        ).all())
+
+
+class RankingRepository:
+    """Rankings with their inputs, selection proposals and confirmed selections."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_ranking(self, **values: Any) -> None:
+        self.session.execute(rankings.insert().values(**values))
+
+    def ranking(self, ranking_id: str) -> Any:
+        return self.session.execute(sa.select(rankings).where(rankings.c.ranking_id == ranking_id)).first()
+
+    def latest_ranking_id(self, call_id: str) -> str | None:
+        return self.session.execute(sa.select(rankings.c.ranking_id).where(rankings.c.call_id == call_id)
+                                    .order_by(rankings.c.computed_at.desc()).limit(1)).scalar()
+
+    def add_proposal(self, **values: Any) -> None:
+        self.session.execute(selection_proposals.insert().values(**values))
+
+    def proposal(self, proposal_id: str, call_id: str | None = None) -> Any:
+        q = sa.select(selection_proposals).where(selection_proposals.c.proposal_id == proposal_id)
+        if call_id is not None:
+            q = q.where(selection_proposals.c.call_id == call_id)
+        return self.session.execute(q).first()
+
+    def change_proposal(self, proposal_id: str, **values: Any) -> None:
+        self.session.execute(selection_proposals.update().where(selection_proposals.c.proposal_id == proposal_id)
+                             .values(**values))
+
+    def add_selection(self, **values: Any) -> None:
+        self.session.execute(selections.insert().values(**values))
+
+    def latest_selection(self, call_id: str) -> Any:
+        return self.session.execute(sa.select(selections).where(selections.c.call_id == call_id)
+                                    .order_by(selections.c.confirmed_at.desc()).limit(1)).first()
 
 
 def unindexed(conn: sa.Connection, limit: int) -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from services.review.domain.duplicates import compute_signals
 from services.review.domain.duplicates.index import FIELD_BOOST, MIN_SCORE, rank_candidates
 from services.review.domain.duplicates.intake_form import application_source, evidence_ids, evidence_items
-from services.review.duplicates_handlers import suspicion_id_for
-from services.review.storage.duplicates_index import posting_document
-from services.review.storage.duplicates_tables import key_kind, posting_key
+from services.review.handlers.duplicates import suspicion_id_for
+from services.review.storage.duplicates.index import posting_document
+from services.review.storage.duplicates.tables import key_kind, posting_key
 
 FORWARDED = {
     "application_id": "app-1",

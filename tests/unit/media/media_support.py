@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
+
+from fixtures.media import hostile
 
 from services.media.domain.limits import Fingerprinter
 
-HOSTILE_PATH = Path(__file__).resolve().parents[2] / "fixtures" / "media" / "hostile.py"
-SERVICE_SUPPORT_PATH = HOSTILE_PATH.with_name("service_support.py")
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_hostile() -> ModuleType:
-    return _load("media_hostile", HOSTILE_PATH)
-
-
-def load_service_support() -> ModuleType:
-    """Integration-test helpers (running media, uploads, bucket and table views)."""
-    return _load("media_service_support", SERVICE_SUPPORT_PATH)
-
-
-hostile = load_hostile()
+__all__ = ["fingerprint", "hostile", "spool"]
 
 
 def spool(tmp_path: Path, data: bytes, name: str = "upload.bin") -> Path:

@@ -14,8 +14,8 @@ from services.review.domain.search_query import (
     shape_response,
 )
 from services.review.entrypoints.schemas import SearchHit, SearchQuery
-from services.review.entrypoints.search_routes import search_params
-from services.review.usecases.search_extras import EXPORT_COLUMNS
+from services.review.entrypoints.service import search_params
+from services.review.handlers.search_extras import EXPORT_COLUMNS
 
 
 def test_filters_are_in_filter_context_and_the_text_alone_scores():

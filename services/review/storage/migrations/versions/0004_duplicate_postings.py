@@ -6,7 +6,7 @@ Revises: 0003
 Create Date: 2026-11-22
 
 ``dup_keys`` starts empty: the review service sees the index's older mapping version at start
-and rebuilds it, which fills ``dup_keys`` from ``dup_signals`` first (duplicates_handlers.rebuild_index).
+and rebuilds it, which fills ``dup_keys`` from ``dup_signals`` first (handlers/duplicates.rebuild_index).
 """
 
 import sqlalchemy as sa

@@ -5,21 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-
-from gongyi.db import UnitOfWork
-from gongyi.errors import NotFound
 from gongyi.http.auth import Principal
+from services.review.domain.refusals import refuse
 from services.review.domain.scoring import Review, reopen, save_draft, submit, validate_scores, weighted_total
 from services.review.events import published
-from services.review.storage.tables import reviews
-from services.review.usecases.assignment import _assigned_project
-from services.review.usecases.common import audit, current_call, expert_id_of, now, project_or_404
+from services.review.handlers.assignment import _assigned_project
+from services.review.handlers.common import audit, current_call, expert_id_of, now, project_or_404
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
-def _row(uow: UnitOfWork, app_id: str, expert_id: str) -> Any:
-    return uow.session.execute(sa.select(reviews).where(reviews.c.application_id == app_id,
-                                                        reviews.c.expert_id == expert_id)).first()
+def _row(uow: ReviewUnitOfWork, app_id: str, expert_id: str) -> Any:
+    return uow.reviews.get(app_id, expert_id)
 
 
 def _domain(row: Any) -> Review:
@@ -34,22 +30,23 @@ def out(row: Any) -> dict[str, Any]:
             "updated_at": row.updated_at}
 
 
-def _save(uow: UnitOfWork, row: Any, review: Review, call_id: str, total: float | None) -> Any:
+def _save(uow: ReviewUnitOfWork, row: Any, review: Review, call_id: str, total: float | None) -> Any:
     values = dict(scores=dict(review.scores), comments=review.comments, status=review.status, total=total,
                   version=review.version, submitted_at=review.submitted_at, updated_at=now())
     if row is None:
         review_id = str(uuid.uuid4())
-        uow.session.execute(reviews.insert().values(review_id=review_id, application_id=review.project_id,
-                                                    expert_id=review.expert_id, call_id=call_id, **values))
+        uow.reviews.add(review_id=review_id, application_id=review.project_id, expert_id=review.expert_id,
+                        call_id=call_id, **values)
     else:
-        uow.session.execute(reviews.update().where(reviews.c.review_id == row.review_id).values(**values))
+        uow.reviews.change(row.review_id, **values)
     return _row(uow, review.project_id, review.expert_id)
 
 
-def save(uow: UnitOfWork, principal: Principal, app_id: str, scores: dict[str, Any], comments: str) -> dict[str, Any]:
+def save(uow: ReviewUnitOfWork, principal: Principal, app_id: str, scores: dict[str, Any],
+         comments: str) -> dict[str, Any]:
     expert_id = expert_id_of(principal)
     project = _assigned_project(uow, expert_id, app_id)
-    _, rules = current_call(uow.session, project["call_id"])
+    _, rules = current_call(uow, project["call_id"])
     # a draft may be partial, but every score given must be a number in its criterion's range
     validate_scores(scores, [c for c in rules.criteria if c.code in scores] or [])
     row = _row(uow, app_id, expert_id)
@@ -62,13 +59,13 @@ def save(uow: UnitOfWork, principal: Principal, app_id: str, scores: dict[str, A
     return out(row)
 
 
-def submit_review(uow: UnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
+def submit_review(uow: ReviewUnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
     expert_id = expert_id_of(principal)
     project = _assigned_project(uow, expert_id, app_id)
-    _, rules = current_call(uow.session, project["call_id"])
+    _, rules = current_call(uow, project["call_id"])
     row = _row(uow, app_id, expert_id)
     if row is None:
-        raise NotFound("review_not_found", "尚未保存评分", "No review saved yet", {"application_id": app_id})
+        refuse("review_not_found/unsaved", {"application_id": app_id})
     submitted = submit(_domain(row), rules.criteria, now(), by_expert=expert_id)
     total = weighted_total(submitted.scores, rules.criteria)
     before = out(row)
@@ -80,11 +77,11 @@ def submit_review(uow: UnitOfWork, principal: Principal, app_id: str) -> dict[st
     return out(row)
 
 
-def reopen_review(uow: UnitOfWork, principal: Principal, app_id: str, expert_id: str, reason: str) -> dict[str, Any]:
+def reopen_review(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expert_id: str,
+                  reason: str) -> dict[str, Any]:
     row = _row(uow, app_id, expert_id)
     if row is None:
-        raise NotFound("review_not_found", "评分不存在", "No such review",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("review_not_found", {"application_id": app_id, "expert_id": expert_id})
     draft, record = reopen(_domain(row), principal.sub, reason, now())
     before = out(row)
     row = _save(uow, row, draft, row.call_id, None)
@@ -94,13 +91,11 @@ def reopen_review(uow: UnitOfWork, principal: Principal, app_id: str, expert_id:
     return out(row)
 
 
-def reviews_of(uow: UnitOfWork, principal: Principal, app_id: str) -> list[dict[str, Any]]:
+def reviews_of(uow: ReviewUnitOfWork, principal: Principal, app_id: str) -> list[dict[str, Any]]:
     if principal.role == "expert":
         expert_id = expert_id_of(principal)
         _assigned_project(uow, expert_id, app_id)
         row = _row(uow, app_id, expert_id)
         return [out(row)] if row else []
-    project_or_404(uow.session, app_id)
-    rows = uow.session.execute(sa.select(reviews).where(reviews.c.application_id == app_id)
-                               .order_by(reviews.c.expert_id)).all()
-    return [out(r) for r in rows]
+    project_or_404(uow, app_id)
+    return [out(r) for r in uow.reviews.of_application(app_id)]

@@ -26,7 +26,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from gongyi.search import rebuild_behind_alias
 from services.review.domain.duplicates.index import DEFAULT_LIMIT, DEFAULT_MAX_DF, MIN_SCORE, rank_candidates
-from services.review.storage.duplicates_tables import key_kind, posting_key
+from services.review.storage.duplicates.tables import key_kind, posting_key
 
 MAPPING_VERSION = 3
 # Postings are only read by id: nothing is indexed (indexing ``kind`` made bulk loads of millions

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
-from gongyi.db import UnitOfWork
 from services.review.domain.projects import index_document
 from services.review.storage.repository import (
     ProjectRepository,
@@ -17,21 +17,22 @@ from services.review.storage.repository import (
     unindexed,
 )
 from services.review.storage.search_index import ProjectIndex
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
-def record_forwarded(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+def record_forwarded(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     """Store a forwarded application; a redelivered event changes nothing."""
     if not uow.claim(event, "review.record_forwarded"):
         return False
-    ProjectRepository(uow.session).upsert_forwarded(event["data"])
+    uow.projects.upsert_forwarded(event["data"])
     uow.commit()
     return True
 
 
-def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+def record_withdrawn(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     if not uow.claim(event, "review.record_withdrawn"):
         return False
-    ProjectRepository(uow.session).set_status(event["data"]["application_id"], "withdrawn")
+    uow.projects.set_status(event["data"]["application_id"], "withdrawn")
     uow.commit()
     return True
 
@@ -49,10 +50,13 @@ def sync_index(engine: sa.Engine, index: ProjectIndex, batch: int = 500) -> int:
 
 def reset_index_marks(engine: sa.Engine) -> None:
     """Mark every project as not indexed, so the sync loop writes the whole read model again."""
-    from services.review.storage.tables import projects
+    with Session(engine) as session, session.begin():
+        ProjectRepository(session).reset_index_marks()
 
-    with engine.begin() as conn:
-        conn.execute(projects.update().values(indexed_version=0))
+
+def project_count(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return count_projects(conn)
 
 
 def rebuild_index(engine: sa.Engine, index: ProjectIndex, progress: Callable[[int], None] | None = None) -> str:

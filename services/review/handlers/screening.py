@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import sqlalchemy as sa
-
-from gongyi.db import UnitOfWork
 from gongyi.errors import InvalidInput, Issue, NotFound
 from gongyi.http.auth import Principal
+from services.review.domain.refusals import issue
 from services.review.domain.screening import Finding, ScreeningReport, decide, screen
 from services.review.events import published
-from services.review.storage.repository import ProjectRepository
-from services.review.storage.tables import evidence_notes, screening_decisions, screening_reports
-from services.review.usecases.common import application_view, audit, current_call, now, plain, project_or_404
+from services.review.handlers.common import application_view, audit, current_call, now, plain, project_or_404
+from services.review.handlers.duplicates import suspicions_for
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 PASSED, FAILED = "screening_passed", "screening_failed"
 
@@ -26,31 +24,27 @@ def evidence_ids(form: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _evidence_warnings(uow: UnitOfWork, form: dict[str, Any]) -> list[dict[str, Any]]:
+def _evidence_warnings(uow: ReviewUnitOfWork, form: dict[str, Any]) -> list[dict[str, Any]]:
     ids = evidence_ids(form)
     if not ids:
         return []
-    rows = uow.session.execute(sa.select(evidence_notes).where(evidence_notes.c.evidence_id.in_(ids))).all()
     out = []
-    for r in rows:
+    for r in uow.screening.evidence_notes(ids):
         for w in r.warnings or []:
             out.append({"evidence_id": r.evidence_id, **w})
     return out
 
 
-def duplicate_suspicions(uow: UnitOfWork, application_id: str) -> list[dict[str, Any]]:
+def duplicate_suspicions(uow: ReviewUnitOfWork, application_id: str) -> list[dict[str, Any]]:
     """Open suspicions from duplicate detection; a pair settled by staff no longer warns."""
-    from services.review.duplicates_handlers import suspicions_for
-
-    return [s for s in suspicions_for(uow.session, application_id) if s["status"] == "open"]
+    return [s for s in suspicions_for(uow, application_id) if s["status"] == "open"]
 
 
-def report(uow: UnitOfWork, application_id: str, refresh: bool = False) -> dict[str, Any]:
+def report(uow: ReviewUnitOfWork, application_id: str, refresh: bool = False) -> dict[str, Any]:
     """The stored report, recomputed when the project or the call's rules changed since (or when asked)."""
-    project = project_or_404(uow.session, application_id)
-    row = uow.session.execute(
-        sa.select(screening_reports).where(screening_reports.c.application_id == application_id)).first()
-    _, rules = current_call(uow.session, project["call_id"])
+    project = project_or_404(uow, application_id)
+    row = uow.screening.report(application_id)
+    _, rules = current_call(uow, project["call_id"])
     stale = row is None or row.project_version != project["version"] or row.call_version != rules.version
     if stale or refresh:
         result = screen(application_view(project), rules.screening, now(),
@@ -59,17 +53,10 @@ def report(uow: UnitOfWork, application_id: str, refresh: bool = False) -> dict[
         values = dict(call_id=project["call_id"], call_version=rules.version, project_version=project["version"],
                       outcome=result.outcome, findings=plain([asdict(f) for f in result.findings]),
                       screened_at=result.screened_at)
-        if row is None:
-            uow.session.execute(screening_reports.insert().values(application_id=application_id, **values))
-        else:
-            uow.session.execute(screening_reports.update()
-                                .where(screening_reports.c.application_id == application_id).values(**values))
+        uow.screening.put_report(application_id, row is not None, **values)
         uow.commit()
-        row = uow.session.execute(
-            sa.select(screening_reports).where(screening_reports.c.application_id == application_id)).first()
-    decisions = uow.session.execute(
-        sa.select(screening_decisions).where(screening_decisions.c.application_id == application_id)
-        .order_by(screening_decisions.c.id)).all()
+        row = uow.screening.report(application_id)
+    decisions = uow.screening.decisions(application_id)
     return {
         "application_id": application_id,
         "call_id": row.call_id,
@@ -87,7 +74,7 @@ def _decision_out(d: Any) -> dict[str, Any]:
             "decided_by": d.decided_by, "decided_at": d.decided_at}
 
 
-def decide_many(uow: UnitOfWork, principal: Principal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def decide_many(uow: ReviewUnitOfWork, principal: Principal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """All or nothing: every decision is checked first, then all are stored with one event each."""
     issues: list[Issue] = []
     prepared = []
@@ -96,12 +83,11 @@ def decide_many(uow: UnitOfWork, principal: Principal, items: list[dict[str, Any
         try:
             rep = report(uow, app_id)
         except NotFound:
-            issues.append(Issue("project_not_found", "项目不存在", "No such project", f"decisions/{i}/application_id",
+            issues.append(issue("project_not_found/decision", f"decisions/{i}/application_id",
                                 {"application_id": app_id}))
             continue
         if rep["status"] == "withdrawn":
-            issues.append(Issue("project_withdrawn", "项目已撤回，不能筛选", "The project was withdrawn",
-                                f"decisions/{i}", {"application_id": app_id}))
+            issues.append(issue("project_withdrawn", f"decisions/{i}", {"application_id": app_id}))
             continue
         domain_report = ScreeningReport(tuple(Finding(f["rule"], f["outcome"], f["reason_zh"], f["reason_en"],
                                                       f["details"]) for f in rep["findings"]), rep["screened_at"])
@@ -113,15 +99,14 @@ def decide_many(uow: UnitOfWork, principal: Principal, items: list[dict[str, Any
                              {**x.details, "application_id": app_id}) for x in exc.issues]
     if issues:
         raise InvalidInput(issues)
-    repo = ProjectRepository(uow.session)
     out = []
     for rep, d in prepared:
-        uow.session.execute(screening_decisions.insert().values(
+        uow.screening.add_decision(
             application_id=d.application_id, call_id=rep["call_id"], decision=d.decision, reason=d.reason,
             report_outcome=d.report_outcome, overrides=list(d.overrides), decided_by=d.decided_by,
-            decided_at=d.decided_at))
+            decided_at=d.decided_at)
         status = PASSED if d.decision == "pass" else FAILED
-        repo.set_status(d.application_id, status)
+        uow.projects.set_status(d.application_id, status)
         uow.emit(published.SCREENING_DECIDED, f"application/{d.application_id}", published.screening_decided(
             d.application_id, rep["call_id"], d.decision, d.reason, d.decided_by, d.decided_at))
         audit(uow, principal, "screening.decide", "application", d.application_id,
@@ -133,7 +118,7 @@ def decide_many(uow: UnitOfWork, principal: Principal, items: list[dict[str, Any
     return out
 
 
-def record_evidence(uow: UnitOfWork, event: dict[str, Any], status: str) -> bool:
+def record_evidence(uow: ReviewUnitOfWork, event: dict[str, Any], status: str) -> bool:
     """Keep media's verdict on a piece of evidence for the screening report."""
     if not uow.claim(event, f"review.record_evidence_{status}"):
         return False
@@ -143,13 +128,7 @@ def record_evidence(uow: UnitOfWork, event: dict[str, Any], status: str) -> bool
     else:
         warnings = [{"code": data.get("code") or data.get("reason") or status,
                      "message_zh": data.get("message_zh", ""), "message_en": data.get("message_en", "")}]
-    values = dict(kind=data.get("kind"), status=status, warnings=plain(warnings), updated_at=now())
-    exists = uow.session.execute(
-        sa.select(evidence_notes.c.evidence_id).where(evidence_notes.c.evidence_id == data["evidence_id"])).first()
-    if exists:
-        uow.session.execute(evidence_notes.update().where(evidence_notes.c.evidence_id == data["evidence_id"])
-                            .values(**values))
-    else:
-        uow.session.execute(evidence_notes.insert().values(evidence_id=data["evidence_id"], **values))
+    uow.screening.put_evidence_note(data["evidence_id"], kind=data.get("kind"), status=status,
+                                    warnings=plain(warnings), updated_at=now())
     uow.commit()
     return True

@@ -7,11 +7,11 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from gongyi.db import UnitOfWork
 from gongyi.http.auth import Principal
-from services.review.domain.search_query import TEXT_FIELDS, SearchParams, build_query
+from services.review.domain.search_query import TEXT_FIELDS, SearchParams, build_query, encode_cursor
+from services.review.handlers.common import audit, may_see_personal_data, project_or_404
 from services.review.storage.search_index import ProjectIndex
-from services.review.usecases.common import audit, may_see_personal_data, project_or_404
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 EXPORT_COLUMNS = ("application_id", "call_id", "status", "project_name", "applicant_name", "applicant_type",
                   "category", "province", "unit_code", "start_year", "score", "duplicate_flag", "forwarded_at")
@@ -19,8 +19,8 @@ CONTACT_COLUMNS = ("contact_name", "contact_mobile", "contact_email")
 EXPORT_LIMIT = 10_000
 
 
-def project_detail(uow: UnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
-    project = project_or_404(uow.session, app_id)
+def project_detail(uow: ReviewUnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
+    project = project_or_404(uow, app_id)
     form = dict(project["form"] or {})
     pii = may_see_personal_data(principal)
     if pii:
@@ -33,9 +33,9 @@ def project_detail(uow: UnitOfWork, principal: Principal, app_id: str) -> dict[s
             "forwarded_at": project["forwarded_at"], "form": form, "contact_visible": pii}
 
 
-def similar(index: ProjectIndex, uow: UnitOfWork, app_id: str, size: int,
+def similar(index: ProjectIndex, uow: ReviewUnitOfWork, app_id: str, size: int,
             call_ids: list[str] | None = None) -> dict[str, Any]:
-    project_or_404(uow.session, app_id)
+    project_or_404(uow, app_id)
     fields = [f.split("^")[0] for f in TEXT_FIELDS]
     shown = ("application_id", "call_id", "project_name", "applicant_name", "category", "province", "status")
     body = {
@@ -68,13 +68,10 @@ def _all_hits(index: ProjectIndex, params: SearchParams) -> Iterator[dict[str, A
         seen += len(hits)
         if len(hits) < params.size:
             return
-        body_after = hits[-1]["sort"]
-        from services.review.domain.search_query import encode_cursor
-
-        params.cursor = encode_cursor(body_after)
+        params.cursor = encode_cursor(hits[-1]["sort"])
 
 
-def export_rows(index: ProjectIndex, uow: UnitOfWork, principal: Principal, params: SearchParams,
+def export_rows(index: ProjectIndex, uow: ReviewUnitOfWork, principal: Principal, params: SearchParams,
                 include_contacts: bool) -> tuple[list[str], list[list[Any]]]:
     """Rows of the whole result set; contacts only when asked for by staff allowed to see them."""
     contacts = include_contacts and may_see_personal_data(principal)
@@ -83,7 +80,7 @@ def export_rows(index: ProjectIndex, uow: UnitOfWork, principal: Principal, para
     for src in _all_hits(index, params):
         row = [src.get(c) for c in EXPORT_COLUMNS]
         if contacts:
-            contact = ((project_or_404(uow.session, src["application_id"])["form"] or {}).get("contact") or {})
+            contact = ((project_or_404(uow, src["application_id"])["form"] or {}).get("contact") or {})
             row += [contact.get("name"), contact.get("mobile"), contact.get("email")]
         rows.append(row)
     audit(uow, principal, "search.export", "search", "projects",

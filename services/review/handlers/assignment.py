@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
-from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, Forbidden, NotFound
+from gongyi.errors import Forbidden, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.assignment import (
     AssignmentPolicy,
@@ -18,10 +15,10 @@ from services.review.domain.assignment import (
 )
 from services.review.domain.blind import blind_view
 from services.review.domain.conflicts import ProjectProfile, conflicts_of, declare_on_open, ensure_no_conflict
+from services.review.domain.refusals import refusal, refuse
 from services.review.events import published
-from services.review.storage.tables import assignments, conflict_declarations, projects, reviews
-from services.review.usecases import experts as expert_pool
-from services.review.usecases.common import (
+from services.review.handlers import expert_pool
+from services.review.handlers.common import (
     application_view,
     audit,
     current_call,
@@ -30,7 +27,8 @@ from services.review.usecases.common import (
     plain,
     project_or_404,
 )
-from services.review.usecases.screening import PASSED
+from services.review.handlers.screening import PASSED
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 INACTIVE = ("removed", "declined", "conflicted")
 
@@ -39,15 +37,12 @@ def profile(project: dict[str, Any]) -> ProjectProfile:
     return ProjectProfile.from_application(project["application_id"], application_view(project))
 
 
-def _call_projects(uow: UnitOfWork, call_id: str) -> list[dict[str, Any]]:
-    rows = uow.session.execute(sa.select(projects).where(projects.c.call_id == call_id, projects.c.status == PASSED)
-                               .order_by(projects.c.application_id)).all()
-    return [dict(r._mapping) for r in rows]
+def _call_projects(uow: ReviewUnitOfWork, call_id: str) -> list[dict[str, Any]]:
+    return uow.projects.in_call_with_status(call_id, PASSED)
 
 
-def _seats(uow: UnitOfWork, call_id: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
-    rows = uow.session.execute(sa.select(assignments).where(assignments.c.call_id == call_id)
-                               .order_by(assignments.c.updated_at, assignments.c.expert_id)).all()
+def _seats(uow: ReviewUnitOfWork, call_id: str) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    rows = uow.assignments.of_call(call_id)
     active: dict[str, list[str]] = {}
     blocked = []
     for r in rows:
@@ -58,29 +53,24 @@ def _seats(uow: UnitOfWork, call_id: str) -> tuple[dict[str, list[str]], list[tu
     return active, blocked
 
 
-def _set_seat(uow: UnitOfWork, principal: Principal, call_id: str, app_id: str, expert_id: str, status: str,
+def _set_seat(uow: ReviewUnitOfWork, principal: Principal, call_id: str, app_id: str, expert_id: str, status: str,
               reason: str) -> None:
     """Upsert one seat, emit its event and audit it."""
-    row = uow.session.execute(sa.select(assignments.c.status).where(
-        assignments.c.application_id == app_id, assignments.c.expert_id == expert_id)).first()
-    values = dict(call_id=call_id, status=status, reason=reason, updated_by=principal.sub, updated_at=now())
-    if row is None:
-        uow.session.execute(assignments.insert().values(application_id=app_id, expert_id=expert_id, **values))
-    else:
-        uow.session.execute(assignments.update().where(assignments.c.application_id == app_id,
-                                                       assignments.c.expert_id == expert_id).values(**values))
+    was = uow.assignments.status(app_id, expert_id)
+    uow.assignments.put(app_id, expert_id, was is not None, call_id=call_id, status=status, reason=reason,
+                        updated_by=principal.sub, updated_at=now())
     event = published.ASSIGNMENT_MADE if status == "active" else published.ASSIGNMENT_REMOVED
     uow.emit(event, f"application/{app_id}", published.assignment(app_id, call_id, expert_id, reason))
     audit(uow, principal, f"assignment.{status}", "assignment", f"{app_id}/{expert_id}",
-          before={"status": row.status} if row else None, after={"status": status}, reason=reason)
+          before={"status": was} if was is not None else None, after={"status": status}, reason=reason)
 
 
 def _issues(problems: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {p: [i.to_dict() for i in issues] for p, issues in problems.items()}
 
 
-def auto_assign(uow: UnitOfWork, principal: Principal, call_id: str, k: int | None = None) -> dict[str, Any]:
-    _, rules = current_call(uow.session, call_id)
+def auto_assign(uow: ReviewUnitOfWork, principal: Principal, call_id: str, k: int | None = None) -> dict[str, Any]:
+    _, rules = current_call(uow, call_id)
     k = k or rules.experts_per_project
     rows = _call_projects(uow, call_id)
     active, blocked = _seats(uow, call_id)
@@ -114,44 +104,47 @@ def auto_assign(uow: UnitOfWork, principal: Principal, call_id: str, k: int | No
     }
 
 
-def add(uow: UnitOfWork, principal: Principal, app_id: str, expert_id: str, reason: str) -> dict[str, Any]:
-    project = project_or_404(uow.session, app_id)
-    _, rules = current_call(uow.session, project["call_id"])
+def add(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expert_id: str, reason: str) -> dict[str, Any]:
+    project = project_or_404(uow, app_id)
+    _, rules = current_call(uow, project["call_id"])
     expert = expert_pool.to_domain(expert_pool.get_profile(uow, expert_id))
     ensure_no_conflict(expert, profile(project), rules.conflicts, expert_pool.declarations(uow))
     active, _ = _seats(uow, project["call_id"])
     if expert_id in active.get(app_id, []):
-        raise Conflict("already_assigned", "该专家已分配评审此项目", "The expert is already assigned",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("already_assigned", {"application_id": app_id, "expert_id": expert_id})
     _set_seat(uow, principal, project["call_id"], app_id, expert_id, "active", reason or "manual")
     uow.commit()
     return seats_of(uow, app_id)
 
 
-def remove(uow: UnitOfWork, principal: Principal, app_id: str, expert_id: str, reason: str) -> dict[str, Any]:
-    project = project_or_404(uow.session, app_id)
+def remove(uow: ReviewUnitOfWork, principal: Principal, app_id: str, expert_id: str, reason: str) -> dict[str, Any]:
+    project = project_or_404(uow, app_id)
     active, _ = _seats(uow, project["call_id"])
     if expert_id not in active.get(app_id, []):
-        raise NotFound("assignment_not_found", "该专家未被分配评审此项目", "The expert is not assigned to this project",
-                       {"application_id": app_id, "expert_id": expert_id})
+        refuse("assignment_not_found", {"application_id": app_id, "expert_id": expert_id})
     _set_seat(uow, principal, project["call_id"], app_id, expert_id, "removed", reason)
     uow.commit()
     return seats_of(uow, app_id)
 
 
-def seats_of(uow: UnitOfWork, app_id: str) -> dict[str, Any]:
-    rows = uow.session.execute(sa.select(assignments).where(assignments.c.application_id == app_id)
-                               .order_by(assignments.c.expert_id)).all()
+def seats_of(uow: ReviewUnitOfWork, app_id: str) -> dict[str, Any]:
+    rows = uow.assignments.of_application(app_id)
     return {"application_id": app_id,
             "experts": [{"expert_id": r.expert_id, "status": r.status, "reason": r.reason} for r in rows]}
 
 
-def _replace(uow: UnitOfWork, principal: Principal, project: dict[str, Any], expert_id: str, status: str,
+def project_seats(uow: ReviewUnitOfWork, app_id: str) -> dict[str, Any]:
+    """A project's seats; 404 for a project review does not know."""
+    project_or_404(uow, app_id)
+    return seats_of(uow, app_id)
+
+
+def _replace(uow: ReviewUnitOfWork, principal: Principal, project: dict[str, Any], expert_id: str, status: str,
              reason: str) -> dict[str, Any]:
     """The expert leaves the project (declined or conflicted); a replacement is chosen by the domain."""
     call_id = project["call_id"]
     app_id = project["application_id"]
-    _, rules = current_call(uow.session, call_id)
+    _, rules = current_call(uow, call_id)
     active, blocked = _seats(uow, call_id)
     pool = expert_pool.pool(uow, call_id)
     loads = {e.id: 0 for e in pool}
@@ -170,28 +163,24 @@ def _replace(uow: UnitOfWork, principal: Principal, project: dict[str, Any], exp
             "problems": _issues(dict(result.problems)).get(app_id, [])}
 
 
-def decline(uow: UnitOfWork, principal: Principal, app_id: str, reason: str) -> dict[str, Any]:
+def decline(uow: ReviewUnitOfWork, principal: Principal, app_id: str, reason: str) -> dict[str, Any]:
     expert_id = expert_id_of(principal)
-    project = project_or_404(uow.session, app_id)
+    project = project_or_404(uow, app_id)
     active, _ = _seats(uow, project["call_id"])
     if expert_id not in active.get(app_id, []):
-        raise NotFound("assignment_not_found", "未分配给您评审的项目", "This project is not assigned to you",
-                       {"application_id": app_id})
+        refuse("assignment_not_found/expert", {"application_id": app_id})
     out = _replace(uow, principal, project, expert_id, "declined", reason or "declined")
     uow.commit()
     return out
 
 
-def declare_conflict(uow: UnitOfWork, principal: Principal, app_id: str, reason: str) -> dict[str, Any]:
+def declare_conflict(uow: ReviewUnitOfWork, principal: Principal, app_id: str, reason: str) -> dict[str, Any]:
     """The expert recognises a conflict on opening a project: never shown again, seat refilled."""
     expert_id = expert_id_of(principal)
-    project = project_or_404(uow.session, app_id)
+    project = project_or_404(uow, app_id)
     declaration = declare_on_open(expert_id, app_id, reason, now())
-    exists = uow.session.execute(sa.select(conflict_declarations.c.expert_id).where(
-        conflict_declarations.c.expert_id == expert_id, conflict_declarations.c.application_id == app_id)).first()
-    if exists is None:
-        uow.session.execute(conflict_declarations.insert().values(
-            expert_id=expert_id, application_id=app_id, reason=declaration.reason, declared_at=declaration.declared_at))
+    if not uow.experts.has_declared(expert_id, app_id):
+        uow.experts.add_declaration(expert_id, app_id, declaration.reason, declaration.declared_at)
     audit(uow, principal, "conflict.declare", "application", app_id, after={"expert_id": expert_id},
           reason=declaration.reason)
     active, _ = _seats(uow, project["call_id"])
@@ -202,15 +191,13 @@ def declare_conflict(uow: UnitOfWork, principal: Principal, app_id: str, reason:
     return out
 
 
-def withdraw_conflicted_seats(uow: UnitOfWork, principal: Principal, expert_id: str) -> None:
+def withdraw_conflicted_seats(uow: ReviewUnitOfWork, principal: Principal, expert_id: str) -> None:
     """After a profile change: every active seat of the expert that is now conflicted is refilled."""
     expert = expert_pool.to_domain(expert_pool.get_profile(uow, expert_id))
     decl = expert_pool.declarations(uow)
-    rows = uow.session.execute(sa.select(assignments.c.application_id).where(
-        assignments.c.expert_id == expert_id, assignments.c.status == "active")).all()
-    for (app_id,) in rows:
-        project = project_or_404(uow.session, app_id)
-        _, rules = current_call(uow.session, project["call_id"])
+    for app_id in uow.assignments.active_projects_of(expert_id):
+        project = project_or_404(uow, app_id)
+        _, rules = current_call(uow, project["call_id"])
         if conflicts_of(expert, profile(project), rules.conflicts, decl):
             _replace(uow, principal, project, expert_id, "conflicted", "conflict_of_interest")
 
@@ -218,21 +205,17 @@ def withdraw_conflicted_seats(uow: UnitOfWork, principal: Principal, expert_id: 
 # -- what an expert sees
 
 
-def _assigned_project(uow: UnitOfWork, expert_id: str, app_id: str) -> dict[str, Any]:
-    project = project_or_404(uow.session, app_id)
-    row = uow.session.execute(sa.select(assignments.c.status).where(
-        assignments.c.application_id == app_id, assignments.c.expert_id == expert_id)).first()
-    if row is None or row.status != "active":
+def _assigned_project(uow: ReviewUnitOfWork, expert_id: str, app_id: str) -> dict[str, Any]:
+    project = project_or_404(uow, app_id)
+    if uow.assignments.status(app_id, expert_id) != "active":
         # 404, not 403: an expert does not learn which projects exist beyond their own
-        raise NotFound("project_not_found", "项目不存在或未分配给您", f"No project {app_id!r} assigned to you",
-                       {"application_id": app_id})
-    _, rules = current_call(uow.session, project["call_id"])
+        refuse("project_not_found/expert", {"application_id": app_id})
+    _, rules = current_call(uow, project["call_id"])
     expert = expert_pool.to_domain(expert_pool.get_profile(uow, expert_id))
     try:
         ensure_no_conflict(expert, profile(project), rules.conflicts, expert_pool.declarations(uow))
     except Forbidden as exc:
-        raise NotFound("project_not_found", "项目不存在或未分配给您", f"No project {app_id!r} assigned to you",
-                       {"application_id": app_id}) from exc
+        raise refusal("project_not_found/expert", {"application_id": app_id}) from exc
     return project
 
 
@@ -245,31 +228,27 @@ def expert_view(project: dict[str, Any], blind: bool) -> dict[str, Any]:
     return view
 
 
-def expert_projects(uow: UnitOfWork, principal: Principal) -> list[dict[str, Any]]:
+def expert_projects(uow: ReviewUnitOfWork, principal: Principal) -> list[dict[str, Any]]:
     expert_id = expert_id_of(principal)
-    rows = uow.session.execute(sa.select(assignments.c.application_id).where(
-        assignments.c.expert_id == expert_id, assignments.c.status == "active")
-        .order_by(assignments.c.application_id)).all()
     out = []
-    for (app_id,) in rows:
+    for app_id in uow.assignments.active_projects_of(expert_id):
         try:
             project = _assigned_project(uow, expert_id, app_id)
         except NotFound:
             continue
-        _, rules = current_call(uow.session, project["call_id"])
+        _, rules = current_call(uow, project["call_id"])
         view = expert_view(project, rules.blind)
-        review = uow.session.execute(sa.select(reviews.c.status, reviews.c.total).where(
-            reviews.c.application_id == app_id, reviews.c.expert_id == expert_id)).first()
+        review = uow.reviews.get(app_id, expert_id)
         out.append({"application_id": app_id, "call_id": project["call_id"], "blind": rules.blind,
                     "project_name": view.get("project_name"), "category": view.get("category"),
                     "review_status": review.status if review else "not_started"})
     return out
 
 
-def expert_project(uow: UnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
+def expert_project(uow: ReviewUnitOfWork, principal: Principal, app_id: str) -> dict[str, Any]:
     expert_id = expert_id_of(principal)
     project = _assigned_project(uow, expert_id, app_id)
-    _, rules = current_call(uow.session, project["call_id"])
+    _, rules = current_call(uow, project["call_id"])
     audit(uow, principal, "project.open", "application", app_id)
     uow.commit()
     return {"application_id": app_id, "call_id": project["call_id"], "blind": rules.blind,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.db import conflict_insert
-from services.review.storage.duplicates_tables import (
+from services.review.storage.duplicates.tables import (
     dup_application_evidence,
     dup_evidence,
     dup_keys,
@@ -352,6 +352,11 @@ def drop_inactive_keys(conn: sa.Connection) -> int:
         dup_signals.c.application_id == dup_keys.c.application_id, dup_signals.c.status == "active"
     )
     return conn.execute(dup_keys.delete().where(~active.exists())).rowcount
+
+
+def analyse_keys(conn: sa.Connection) -> None:
+    """Fresh planner statistics for ``dup_keys`` (after a bulk fill)."""
+    conn.execute(sa.text("ANALYZE dup_keys"))
 
 
 def dirty_keys(conn: sa.Connection, limit: int) -> list[str]:

@@ -10,10 +10,7 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-import sqlalchemy as sa
-
-from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
+from gongyi.errors import InvalidInput
 from gongyi.http.auth import Principal
 from services.review.domain.aggregation import AggregationMethod, AggregationResult, ReviewInput, aggregate
 from services.review.domain.ranking import (
@@ -26,33 +23,24 @@ from services.review.domain.ranking import (
     rank,
     take_snapshot,
 )
+from services.review.domain.refusals import issue, refuse
 from services.review.events import published
-from services.review.storage.tables import assignments, projects, rankings, reviews, selection_proposals, selections
-from services.review.usecases.common import audit, current_call, findable, now, plain
-from services.review.usecases.screening import evidence_ids
+from services.review.handlers.common import audit, current_call, findable, now, plain
+from services.review.handlers.screening import evidence_ids
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 DEFAULT_RESERVES = 5
 
 
-def _inputs(uow: UnitOfWork, call_id: str, criteria_order: list[str]) -> tuple[ReviewInput, ...]:
+def _inputs(uow: ReviewUnitOfWork, call_id: str, criteria_order: list[str]) -> tuple[ReviewInput, ...]:
     """Submitted reviews whose expert still holds the seat (a later conflict voids a review)."""
-    rows = uow.session.execute(
-        sa.select(reviews.c.application_id, reviews.c.expert_id, reviews.c.total, reviews.c.scores)
-        .join(assignments, sa.and_(assignments.c.application_id == reviews.c.application_id,
-                                   assignments.c.expert_id == reviews.c.expert_id))
-        .join(projects, projects.c.application_id == reviews.c.application_id)
-        .where(reviews.c.call_id == call_id, reviews.c.status == "submitted", assignments.c.status == "active",
-               projects.c.status != "withdrawn")
-    ).all()
+    rows = uow.reviews.submitted_inputs(call_id)
     return tuple(ReviewInput(r.application_id, r.expert_id, float(r.total),
                              tuple((c, float(r.scores[c])) for c in criteria_order if c in r.scores)) for r in rows)
 
 
-def _meta(uow: UnitOfWork, ids: list[str]) -> dict[str, dict[str, Any]]:
-    if not ids:
-        return {}
-    rows = uow.session.execute(sa.select(projects).where(projects.c.application_id.in_(ids))).all()
-    return {r.application_id: dict(r._mapping) for r in rows}
+def _meta(uow: ReviewUnitOfWork, ids: list[str]) -> dict[str, dict[str, Any]]:
+    return uow.projects.many(ids)
 
 
 def _project_meta(rows: dict[str, dict[str, Any]]) -> dict[str, ProjectMeta]:
@@ -75,10 +63,10 @@ def _ranked_out(result: AggregationResult, ranked: tuple[RankedProject, ...],
     return out
 
 
-def compute_ranking(uow: UnitOfWork, principal: Principal, call_id: str, statistic: str | None = None,
+def compute_ranking(uow: ReviewUnitOfWork, principal: Principal, call_id: str, statistic: str | None = None,
                     zscore: bool = False, trim_min_reviews: int | None = None,
                     spread_threshold: float | None = None) -> dict[str, Any]:
-    _, rules = current_call(uow.session, call_id)
+    _, rules = current_call(uow, call_id)
     method = rules.method(statistic, zscore, trim_min_reviews, spread_threshold)
     order = [c.code for c in rules.criteria]
     inputs = _inputs(uow, call_id, order)
@@ -101,9 +89,9 @@ def compute_ranking(uow: UnitOfWork, principal: Principal, call_id: str, statist
     }
     ranking_id = str(uuid.uuid4())
     at = now()
-    uow.session.execute(rankings.insert().values(
+    uow.rankings.add_ranking(
         ranking_id=ranking_id, call_id=call_id, method=asdict(method), inputs=plain([asdict(i) for i in inputs]),
-        result=plain(body), computed_by=principal.sub, computed_at=at))
+        result=plain(body), computed_by=principal.sub, computed_at=at)
     audit(uow, principal, "ranking.compute", "call", call_id, after={"ranking_id": ranking_id,
                                                                     "method": asdict(method)})
     uow.commit()
@@ -111,17 +99,17 @@ def compute_ranking(uow: UnitOfWork, principal: Principal, call_id: str, statist
             "n_inputs": len(inputs), **plain(body)}
 
 
-def _load_ranking(uow: UnitOfWork, ranking_id: str) -> Any:
-    row = None if not findable(ranking_id, 36) else uow.session.execute(
-        sa.select(rankings).where(rankings.c.ranking_id == ranking_id)).first()
+def _load_ranking(uow: ReviewUnitOfWork, ranking_id: str) -> Any:
+    row = None if not findable(ranking_id, 36) else uow.rankings.ranking(ranking_id)
     if row is None:
-        raise NotFound("ranking_not_found", "排名结果不存在", f"No ranking {ranking_id!r}", {"ranking_id": ranking_id})
+        refuse("ranking_not_found", {"ranking_id": ranking_id})
     return row
 
 
-def _recompute(uow: UnitOfWork, row: Any) -> tuple[AggregationResult, tuple[RankedProject, ...], AggregationMethod]:
+def _recompute(uow: ReviewUnitOfWork,
+               row: Any) -> tuple[AggregationResult, tuple[RankedProject, ...], AggregationMethod]:
     """The ranking again from its stored method and inputs (nothing read from the reviews table)."""
-    _, rules = current_call(uow.session, row.call_id)
+    _, rules = current_call(uow, row.call_id)
     method = AggregationMethod(**row.method)
     inputs = tuple(ReviewInput(i["project_id"], i["expert_id"], i["total"],
                                tuple((c, v) for c, v in i["criterion_scores"])) for i in row.inputs)
@@ -130,7 +118,7 @@ def _recompute(uow: UnitOfWork, row: Any) -> tuple[AggregationResult, tuple[Rank
     return result, rank(result, _project_meta(meta), [c.code for c in rules.criteria]), method
 
 
-def get_ranking(uow: UnitOfWork, ranking_id: str) -> dict[str, Any]:
+def get_ranking(uow: ReviewUnitOfWork, ranking_id: str) -> dict[str, Any]:
     row = _load_ranking(uow, ranking_id)
     result, ranked, _ = _recompute(uow, row)
     meta = _meta(uow, [p.project_id for p in result.projects])
@@ -140,49 +128,44 @@ def get_ranking(uow: UnitOfWork, ranking_id: str) -> dict[str, Any]:
             "recomputed_matches": recomputed == row.result["overall"]}
 
 
-def _latest_ranking_id(uow: UnitOfWork, call_id: str) -> str | None:
-    return uow.session.execute(sa.select(rankings.c.ranking_id).where(rankings.c.call_id == call_id)
-                               .order_by(rankings.c.computed_at.desc()).limit(1)).scalar()
+def _latest_ranking_id(uow: ReviewUnitOfWork, call_id: str) -> str | None:
+    return uow.rankings.latest_ranking_id(call_id)
 
 
-def propose(uow: UnitOfWork, principal: Principal, call_id: str, ranking_id: str | None, quota: int | None,
+def propose(uow: ReviewUnitOfWork, principal: Principal, call_id: str, ranking_id: str | None, quota: int | None,
             per_category: dict[str, tuple[int, int | None]] | None) -> dict[str, Any]:
-    _, rules = current_call(uow.session, call_id)
+    _, rules = current_call(uow, call_id)
     ranking_id = ranking_id or _latest_ranking_id(uow, call_id)
     if ranking_id is None:
         ranking_id = compute_ranking(uow, principal, call_id)["ranking_id"]
     row = _load_ranking(uow, ranking_id)
     if row.call_id != call_id:
-        raise NotFound("ranking_not_found", "排名结果不属于该征集活动", "The ranking belongs to another call",
-                       {"ranking_id": ranking_id})
+        refuse("ranking_not_found/other_call", {"ranking_id": ranking_id})
     _, ranked, _ = _recompute(uow, row)
     bounds = per_category if per_category is not None else dict(rules.per_category)
     selection = propose_selection(ranked, quota or rules.quota, bounds)
     proposal_id = str(uuid.uuid4())
-    uow.session.execute(selection_proposals.insert().values(
+    uow.rankings.add_proposal(
         proposal_id=proposal_id, call_id=call_id, ranking_id=ranking_id, quota=selection.quota,
         per_category={c: list(b) for c, b in selection.per_category.items()},
         selected=[{"application_id": s.project_id, "basis": s.basis} for s in selection.selected],
         issues=[i.to_dict() for i in selection.issues], adjustments=[], status="proposed",
-        created_by=principal.sub, updated_at=now()))
+        created_by=principal.sub, updated_at=now())
     audit(uow, principal, "selection.propose", "call", call_id,
           after={"proposal_id": proposal_id, "selected": list(selection.project_ids)})
     uow.commit()
     return proposal_out(uow, proposal_id, skipped=[list(s) for s in selection.skipped])
 
 
-def _proposal(uow: UnitOfWork, call_id: str, proposal_id: str) -> Any:
-    row = None if not findable(proposal_id, 36) else uow.session.execute(sa.select(selection_proposals).where(
-        selection_proposals.c.proposal_id == proposal_id, selection_proposals.c.call_id == call_id)).first()
+def _proposal(uow: ReviewUnitOfWork, call_id: str, proposal_id: str) -> Any:
+    row = None if not findable(proposal_id, 36) else uow.rankings.proposal(proposal_id, call_id)
     if row is None:
-        raise NotFound("proposal_not_found", "建议名单不存在", f"No proposal {proposal_id!r}",
-                       {"proposal_id": proposal_id})
+        refuse("proposal_not_found", {"proposal_id": proposal_id})
     return row
 
 
-def proposal_out(uow: UnitOfWork, proposal_id: str, skipped: list | None = None) -> dict[str, Any]:
-    row = uow.session.execute(sa.select(selection_proposals)
-                              .where(selection_proposals.c.proposal_id == proposal_id)).first()
+def proposal_out(uow: ReviewUnitOfWork, proposal_id: str, skipped: list | None = None) -> dict[str, Any]:
+    row = uow.rankings.proposal(proposal_id)
     ranking = {e["application_id"]: e for e in _load_ranking(uow, row.ranking_id).result["overall"]}
     selected = [{**{k: ranking[s["application_id"]][k] for k in ("application_id", "rank", "category", "score",
                                                                  "project_name", "tie_break")},
@@ -195,19 +178,18 @@ def proposal_out(uow: UnitOfWork, proposal_id: str, skipped: list | None = None)
     return out
 
 
-def adjust(uow: UnitOfWork, principal: Principal, call_id: str, proposal_id: str, add: list[str],
+def adjust(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_id: str, add: list[str],
            remove: list[str], reason: str) -> dict[str, Any]:
     row = _proposal(uow, call_id, proposal_id)
     if row.status != "proposed":
-        raise Conflict("selection_already_confirmed", "名单已确认，不能再调整", "The selection is already confirmed")
+        refuse("selection_already_confirmed/adjust")
     if not (reason or "").strip():
-        raise InvalidInput([Issue("adjust_reason_required", "调整名单须填写理由", "A reason is required", "reason")])
+        raise InvalidInput([issue("adjust_reason_required", "reason")])
     ranked = {e["application_id"]: e for e in _load_ranking(uow, row.ranking_id).result["overall"]}
     current = [s["application_id"] for s in row.selected]
-    issues = [Issue("not_in_ranking", "项目不在该排名中", "The project is not in the ranking", f"add/{i}",
-                    {"application_id": a}) for i, a in enumerate(add) if a not in ranked]
-    issues += [Issue("not_selected", "项目不在建议名单中", "The project is not in the proposal", f"remove/{i}",
-                     {"application_id": r}) for i, r in enumerate(remove) if r not in current]
+    issues = [issue("not_in_ranking", f"add/{i}", {"application_id": a}) for i, a in enumerate(add) if a not in ranked]
+    issues += [issue("not_selected", f"remove/{i}", {"application_id": r})
+               for i, r in enumerate(remove) if r not in current]
     if issues:
         raise InvalidInput(issues)
     selected = [s for s in row.selected if s["application_id"] not in remove]
@@ -215,8 +197,7 @@ def adjust(uow: UnitOfWork, principal: Principal, call_id: str, proposal_id: str
     selected.sort(key=lambda s: ranked[s["application_id"]]["rank"])
     adjustments = list(row.adjustments) + [{"add": add, "remove": remove, "reason": reason.strip(),
                                             "by": principal.sub, "at": now().isoformat()}]
-    uow.session.execute(selection_proposals.update().where(selection_proposals.c.proposal_id == proposal_id)
-                        .values(selected=selected, adjustments=adjustments, updated_at=now()))
+    uow.rankings.change_proposal(proposal_id, selected=selected, adjustments=adjustments, updated_at=now())
     audit(uow, principal, "selection.adjust", "proposal", proposal_id, before={"selected": current},
           after={"selected": [s["application_id"] for s in selected]}, reason=reason.strip())
     uow.commit()
@@ -233,13 +214,12 @@ def _entry(rank: int, score: float, project: dict[str, Any]) -> dict[str, Any]:
             "summary": form.get("summary"), "evidence_ids": evidence_ids(form)}
 
 
-def confirm(uow: UnitOfWork, principal: Principal, call_id: str, proposal_id: str,
+def confirm(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_id: str,
             reserves: int = DEFAULT_RESERVES) -> dict[str, Any]:
     row = _proposal(uow, call_id, proposal_id)
     if row.status != "proposed":
-        raise Conflict("selection_already_confirmed", "名单已确认", "The selection is already confirmed",
-                       {"proposal_id": proposal_id})
-    _, rules = current_call(uow.session, call_id)
+        refuse("selection_already_confirmed", {"proposal_id": proposal_id})
+    _, rules = current_call(uow, call_id)
     ranking_row = _load_ranking(uow, row.ranking_id)
     result, ranked, method = _recompute(uow, ranking_row)
     by_id = {r.project_id: r for r in ranked}
@@ -257,11 +237,10 @@ def confirm(uow: UnitOfWork, principal: Principal, call_id: str, proposal_id: st
     reserve_list = reserve_list[:max(0, reserves)]
     selection_id = str(uuid.uuid4())
     snap = {**asdict(snapshot), "adjustments": row.adjustments, "ranking_id": row.ranking_id}
-    uow.session.execute(selections.insert().values(
+    uow.rankings.add_selection(
         selection_id=selection_id, call_id=call_id, proposal_id=proposal_id, snapshot=plain(snap),
-        snapshot_hash=snapshot.content_hash, confirmed_by=principal.sub, confirmed_at=at))
-    uow.session.execute(selection_proposals.update().where(selection_proposals.c.proposal_id == proposal_id)
-                        .values(status="confirmed", updated_at=at))
+        snapshot_hash=snapshot.content_hash, confirmed_by=principal.sub, confirmed_at=at)
+    uow.rankings.change_proposal(proposal_id, status="confirmed", updated_at=at)
     data = {
         "selection_id": selection_id, "call_id": call_id, "call_title": rules.title, "confirmed_at": at.isoformat(),
         "confirmed_by": principal.sub,
@@ -275,12 +254,10 @@ def confirm(uow: UnitOfWork, principal: Principal, call_id: str, proposal_id: st
     return plain(data)
 
 
-def confirmed(uow: UnitOfWork, call_id: str) -> dict[str, Any]:
-    row = None if not findable(call_id) else uow.session.execute(
-        sa.select(selections).where(selections.c.call_id == call_id)
-        .order_by(selections.c.confirmed_at.desc()).limit(1)).first()
+def confirmed(uow: ReviewUnitOfWork, call_id: str) -> dict[str, Any]:
+    row = None if not findable(call_id) else uow.rankings.latest_selection(call_id)
     if row is None:
-        raise NotFound("selection_not_found", "尚无确认的名单", "No confirmed selection", {"call_id": call_id})
+        refuse("selection_not_found", {"call_id": call_id})
     return {"selection_id": row.selection_id, "call_id": row.call_id, "proposal_id": row.proposal_id,
             "snapshot_hash": row.snapshot_hash, "confirmed_by": row.confirmed_by, "confirmed_at": row.confirmed_at,
             "snapshot": row.snapshot}

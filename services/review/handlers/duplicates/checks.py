@@ -1,11 +1,5 @@
-"""Duplicate detection's use cases: keep each application's signals, check it against the
-candidate index, record and announce suspicions, settle them (docs/duplicates.md).
-
-Signals are written in the event handlers (SQL only). A background loop (``sync_and_check``)
-writes the candidate keys of new signal versions to ``dup_keys`` and the changed postings to the
-index, THEN checks each of them, so two copies arriving together still meet: whichever is
-checked second finds the first.
-"""
+"""The background checks: new signal versions to ``dup_keys`` and the posting index, then each
+checked against the candidates; suspicions recorded, clustered and announced."""
 
 from __future__ import annotations
 
@@ -13,34 +7,27 @@ import datetime as dt
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, InvalidInput, Issue, NotFound
 from services.review.domain.duplicates import (
-    SIGNALS_VERSION,
     ProjectSignals,
     Settlement,
     Suspicion,
     candidate_keys,
     cluster,
-    compute_signals,
     find_suspicions,
     score_pair,
-    settle_different_projects,
-    settle_same_project,
 )
-from services.review.domain.duplicates.intake_form import application_source, evidence_ids, evidence_items
-from services.review.storage.duplicates_index import DuplicateIndex, posting_document
-from services.review.storage.duplicates_repository import (
+from services.review.handlers.duplicates.common import SUSPECTED, suspicion_id_for
+from services.review.storage.duplicates.index import DuplicateIndex, posting_document
+from services.review.storage.duplicates.repository import (
     DuplicateRepository,
     all_active_signals,
     all_holders,
+    analyse_keys,
     clear_dirty,
     dirty_keys,
     drop_inactive_keys,
@@ -49,69 +36,8 @@ from services.review.storage.duplicates_repository import (
     pending_checks,
     replace_keys,
 )
-from services.review.storage.duplicates_tables import posting_key
-
-SUSPECTED = "duplicate.suspected.v1"
-SETTLED = "duplicate.settled.v1"
-_NS = uuid.UUID("5b0f6d1e-7a53-4d1c-9a43-2f1f0b3c8d21")
-
-
-def suspicion_id_for(a_id: str, b_id: str) -> str:
-    """One id per pair, whichever check found it first."""
-    lo, hi = sorted((a_id, b_id))
-    return str(uuid.uuid5(_NS, f"{lo}|{hi}"))
-
-
-# -- signals, from events
-
-
-def _recompute(repo: DuplicateRepository, source: dict[str, Any], ev_ids: list[str]) -> int:
-    """New signals of one application; returns their version (1: the application is new here)."""
-    signals = compute_signals(source, evidence_items(source, repo.evidence_of(ev_ids)))
-    return repo.save_signals(
-        source["id"], source["call_id"], source.get("unit_code"), source, signals.to_dict(), SIGNALS_VERSION
-    )
-
-
-def record_application(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    """Signals of a forwarded application (a re-forwarded one replaces them)."""
-    if not uow.claim(event, "review.dup_application_forwarded"):
-        return False
-    data = event["data"]
-    source = application_source(data)
-    ev_ids = evidence_ids(data.get("form") or {})
-    repo = DuplicateRepository(uow.session)
-    version = _recompute(repo, source, ev_ids)
-    repo.link_evidence(source["id"], ev_ids, replace=version > 1)
-    uow.commit()
-    return True
-
-
-def record_evidence(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    """Evidence facts; the applications already referring to it get new signals."""
-    if not uow.claim(event, "review.dup_evidence_stored"):
-        return False
-    data = event["data"]
-    repo = DuplicateRepository(uow.session)
-    repo.save_evidence(data)
-    for app_id in repo.applications_using(data["evidence_id"]):
-        row = repo.get_signals_row(app_id)
-        if row and row["status"] == "active":
-            _recompute(repo, row["source"], repo.evidence_ids_of(app_id))
-    uow.commit()
-    return True
-
-
-def record_withdrawn(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    """A withdrawn application leaves the candidate index (its signals stay in SQL)."""
-    if not uow.claim(event, "review.dup_application_withdrawn"):
-        return False
-    DuplicateRepository(uow.session).set_status(event["data"]["application_id"], "withdrawn")
-    uow.commit()
-    return True
-
-
-# -- the check
+from services.review.storage.duplicates.tables import posting_key
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
 def _settlements(pairs: Iterable[dict[str, Any]]) -> list[Settlement]:
@@ -142,7 +68,7 @@ def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> Callable[[d
     return lookup
 
 
-def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
+def check_pending(uow: ReviewUnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
     """Check the pending signal versions ``rows`` (id, version, status, signals) in one
     transaction; returns the suspicion ids announced.
 
@@ -150,7 +76,7 @@ def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, A
     read, which is older, and the next pass checks it again (``mark_checked_many`` only moves forward).
     What every check needs besides the engine (settled pairs, open suspicions) is read once for
     all rows: most applications have neither, and one query each was most of a check's cost."""
-    repo = DuplicateRepository(uow.session)
+    repo = uow.duplicates
     active = [r for r in rows if r["status"] == "active"]
     ids = [r["application_id"] for r in active]
     settled = repo.settled_pairs_for(ids)
@@ -180,7 +106,7 @@ def check_pending(uow: UnitOfWork, index: DuplicateIndex, rows: list[dict[str, A
             _upsert(repo, s, now)
         # no suspicion found and none open before (most applications): no group to walk
         if found or old_open:
-            announced += _recluster_and_announce(uow, repo, {application_id}, now)
+            announced += recluster_and_announce(uow, repo, {application_id}, now)
         time.sleep(0)  # green: let HTTP requests and consumers run between checks
     repo.mark_checked_many({r["application_id"]: r["version"] for r in rows})
     uow.commit()
@@ -236,8 +162,8 @@ def _component(repo: DuplicateRepository, seeds: set[str]) -> tuple[set[str], li
     return seen, list(edges.values())
 
 
-def _recluster_and_announce(
-    uow: UnitOfWork, repo: DuplicateRepository, seeds: set[str], now: dt.datetime
+def recluster_and_announce(
+    uow: ReviewUnitOfWork, repo: DuplicateRepository, seeds: set[str], now: dt.datetime
 ) -> list[str]:
     """Give every open suspicion around ``seeds`` its group's id; announce what is new or changed."""
     announced = []
@@ -319,7 +245,7 @@ def sync_postings(engine: sa.Engine, index: DuplicateIndex, batch: int = 200) ->
 
 
 def sync_and_check(
-    engine: sa.Engine, index: DuplicateIndex, make_uow: Callable[[], UnitOfWork], batch: int = 200
+    engine: sa.Engine, index: DuplicateIndex, make_uow: Callable[[], ReviewUnitOfWork], batch: int = 200
 ) -> int:
     """Write pending signal versions' postings, then check each; returns how many."""
     rows = sync_postings(engine, index, batch)
@@ -352,164 +278,7 @@ def rebuild_index(
         sync_all_keys(conn)
         # after filling millions of rows: without fresh statistics the planner scans the whole
         # table for a posting (1.1 s at 100k projects instead of < 1 ms through the primary key)
-        conn.execute(sa.text("ANALYZE dup_keys"))
+        analyse_keys(conn)
         clear_dirty(conn)  # the new index has every key as it is now
         docs = (posting_document(key, ids, index.max_df) for key, ids in all_holders(conn))
         return index.rebuild(docs, progress)
-
-
-# -- staff
-
-
-def _settlement_view(repo: DuplicateRepository, settlement_id: str | None) -> dict[str, Any] | None:
-    if not settlement_id:
-        return None
-    s = repo.settlement(settlement_id)
-    if s is None:
-        return None
-    return {
-        "settlement_id": s["settlement_id"],
-        "outcome": s["outcome"],
-        "keep_id": s["keep_id"],
-        "action": s["action"],
-        "decided_by": s["decided_by"],
-        "decided_at": s["decided_at"].isoformat() if s["decided_at"] else None,
-        "note": s["note"],
-    }
-
-
-def _applications(repo: DuplicateRepository, ids: list[str]) -> list[dict[str, Any]]:
-    out = []
-    for i in ids:
-        row = repo.get_signals_row(i)
-        src = (row or {}).get("source") or {}
-        out.append(
-            {
-                "application_id": i,
-                "call_id": (row or {}).get("call_id"),
-                "unit_code": src.get("unit_code"),
-                "project_name": src.get("project_name"),
-                "org_name": src.get("org_name"),
-            }
-        )
-    return out
-
-
-def suspicion_view(repo: DuplicateRepository, s: dict[str, Any], detail: bool = False) -> dict[str, Any]:
-    view = {
-        "suspicion_id": s["suspicion_id"],
-        "application_ids": [s["a_id"], s["b_id"]],
-        "call_ids": [s["a_call"], s["b_call"]],
-        "score": s["score"],
-        "reasons": s["reasons"],
-        "counter_reasons": s["counter_reasons"],
-        "cross_call": s["cross_call"],
-        "cross_unit": s["cross_unit"],
-        "cluster_id": s["cluster_id"],
-        "status": s["status"],
-        "created_at": s["created_at"].isoformat(),
-        "updated_at": s["updated_at"].isoformat(),
-        "settlement": _settlement_view(repo, s["settlement_id"]),
-    }
-    if detail:
-        view["applications"] = _applications(repo, [s["a_id"], s["b_id"]])
-        members = repo.cluster_members(s["cluster_id"]) if s["status"] == "open" else []
-        view["cluster_application_ids"] = sorted({i for m in members for i in (m["a_id"], m["b_id"])})
-    return view
-
-
-def list_suspicions(
-    session: Session, call_id: str | None, status: str | None, limit: int = 50, offset: int = 0
-) -> dict[str, Any]:
-    repo = DuplicateRepository(session)
-    total, rows = repo.list_suspicions(call_id, status, limit, offset)
-    items = [suspicion_view(repo, r) for r in rows]
-    clusters: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        c = clusters.setdefault(r["cluster_id"], {"cluster_id": r["cluster_id"], "application_ids": set(),
-                                                   "suspicion_ids": []})
-        c["application_ids"] |= {r["a_id"], r["b_id"]}
-        c["suspicion_ids"].append(r["suspicion_id"])
-    return {
-        "total": total,
-        "items": items,
-        "clusters": [{**c, "application_ids": sorted(c["application_ids"])} for c in clusters.values()],
-    }
-
-
-def get_suspicion(session: Session, suspicion_id: str) -> dict[str, Any]:
-    repo = DuplicateRepository(session)
-    s = repo.get_suspicion(suspicion_id)
-    if s is None:
-        raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",
-                       {"suspicion_id": suspicion_id})
-    return suspicion_view(repo, s, detail=True)
-
-
-def suspicions_for(session: Session, application_id: str) -> list[dict[str, Any]]:
-    """Open and settled suspicions involving one application (for screening and intake views)."""
-    repo = DuplicateRepository(session)
-    return [suspicion_view(repo, s) for s in repo.suspicions_involving(application_id, ["open", "settled"])]
-
-
-def settle(
-    uow: UnitOfWork,
-    suspicion_id: str,
-    outcome: str,
-    decided_by: str,
-    keep_id: str | None = None,
-    action: str | None = None,
-    note: str = "",
-) -> dict[str, Any]:
-    """Staff's decision on one suspected pair; a pair settled as different is never raised again."""
-    repo = DuplicateRepository(uow.session)
-    s = repo.get_suspicion(suspicion_id, lock=True)
-    if s is None:
-        raise NotFound("duplicate_not_found", "未找到该疑似重复记录", "No such suspected duplicate",
-                       {"suspicion_id": suspicion_id})
-    if s["status"] == "settled":
-        raise Conflict("duplicate_already_settled", "该疑似重复已认定", "This suspected duplicate is already settled",
-                       {"suspicion_id": suspicion_id, "settlement_id": s["settlement_id"]})
-    ids = [s["a_id"], s["b_id"]]
-    if outcome == "same_project":
-        if keep_id is None:
-            raise InvalidInput([Issue("keep_id_required", "认定为同一项目时须指定保留的申报",
-                                      "keep_id is required for same_project", "keep_id")])
-        decision = settle_same_project(ids, keep_id, decided_by, action or "withdrawn", note)
-    else:
-        decision = settle_different_projects(ids, decided_by, note)
-    settlement_id = str(uuid.uuid4())
-    repo.save_settlement(
-        {
-            "settlement_id": settlement_id,
-            "suspicion_id": suspicion_id,
-            "outcome": decision.kind,
-            "application_ids": ids,
-            "keep_id": decision.keep_id,
-            "action": decision.action,
-            "decided_by": decided_by,
-            "decided_at": decision.decided_at,
-            "note": note,
-        },
-        [(s["a_id"], s["b_id"])],
-    )
-    repo.update_suspicion(
-        suspicion_id, {"status": "settled", "settlement_id": settlement_id, "updated_at": decision.decided_at}
-    )
-    uow.emit(
-        SETTLED,
-        f"duplicate/{suspicion_id}",
-        {
-            "suspicion_id": suspicion_id,
-            "application_ids": ids,
-            "outcome": decision.kind,
-            "keep_id": decision.keep_id,
-            "action": decision.action,
-            "decided_by": decided_by,
-            "note": note,
-        },
-    )
-    # the rest of the group may split now that this pair is closed
-    _recluster_and_announce(uow, repo, set(ids), decision.decided_at)
-    uow.commit()
-    return suspicion_view(repo, repo.get_suspicion(suspicion_id), detail=True)

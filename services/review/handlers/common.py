@@ -7,14 +7,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from gongyi.db import UnitOfWork
-from gongyi.errors import Forbidden, NotFound
 from gongyi.http.auth import Principal
 from services.review.domain.call_rules import CallRules, call_rules
-from services.review.storage.tables import audit_log, calls, projects
+from services.review.domain.refusals import refuse
+from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 
 def now() -> datetime:
@@ -36,24 +32,18 @@ def findable(key: str, limit: int = 64) -> bool:
     return 0 < len(key) <= limit and "\x00" not in key
 
 
-def current_call(session: Session, call_id: str) -> tuple[dict[str, Any], CallRules]:
-    row = None if not findable(call_id) else session.execute(
-        sa.select(calls.c.version, calls.c.document).where(calls.c.call_id == call_id)
-        .order_by(calls.c.version.desc()).limit(1)
-    ).first()
+def current_call(uow: ReviewUnitOfWork, call_id: str) -> tuple[dict[str, Any], CallRules]:
+    row = None if not findable(call_id) else uow.calls.latest(call_id)
     if row is None:
-        raise NotFound("call_not_found", "评审服务尚未收到该征集活动的规则", f"Review knows no call {call_id!r}",
-                       {"call_id": call_id})
+        refuse("call_not_found", {"call_id": call_id})
     return row.document, _rules(json.dumps(row.document, sort_keys=True), row.version)
 
 
-def project_or_404(session: Session, application_id: str) -> dict[str, Any]:
-    row = None if not findable(application_id, 36) else session.execute(
-        sa.select(projects).where(projects.c.application_id == application_id)).first()
-    if row is None:
-        raise NotFound("project_not_found", "项目不存在", f"No project {application_id!r}",
-                       {"application_id": application_id})
-    return dict(row._mapping)
+def project_or_404(uow: ReviewUnitOfWork, application_id: str) -> dict[str, Any]:
+    project = None if not findable(application_id, 36) else uow.projects.get(application_id)
+    if project is None:
+        refuse("project_not_found", {"application_id": application_id})
+    return project
 
 
 def application_view(project: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +59,7 @@ def application_view(project: dict[str, Any]) -> dict[str, Any]:
 
 def expert_id_of(principal: Principal) -> str:
     if not principal.expert:
-        raise Forbidden("expert_scope_missing", "登录凭证未包含专家编号", "The token carries no expert id")
+        refuse("expert_scope_missing")
     return principal.expert
 
 
@@ -78,11 +68,11 @@ def may_see_personal_data(principal: Principal) -> bool:
     return principal.role == "staff" and principal.claims.get("pii") is True
 
 
-def audit(uow: UnitOfWork, principal: Principal, action: str, entity: str, entity_id: str,
+def audit(uow: ReviewUnitOfWork, principal: Principal, action: str, entity: str, entity_id: str,
           before: Any = None, after: Any = None, reason: str | None = None) -> None:
     """Who did what to which record, when, and the record before and after (same transaction)."""
-    uow.session.execute(audit_log.insert().values(
+    uow.audit_log.add(
         at=now(), actor=principal.sub, role=principal.role, action=action, entity=entity, entity_id=entity_id,
         before=plain(before) if before is not None else None, after=plain(after) if after is not None else None,
         reason=reason,
-    ))
+    )
