@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from kombu import Connection, Queue
 
-from gongyi.db import _meta, outbox_t
 from gongyi.events.relay import OutboxRelay, event_exchange
+from gongyi.events.tables import _meta, outbox_t
 
 
 @pytest.fixture()
