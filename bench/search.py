@@ -60,7 +60,7 @@ def main() -> int:
     from gongyi.search import make_search_client
     from services.review.domain.search_query import build_query, shape_response
     from services.review.entrypoints.schemas import SearchQuery
-    from services.review.entrypoints.search_routes import search_params
+    from services.review.entrypoints.service import search_params
     from services.review.storage.search_index import ProjectIndex
 
     results = []
