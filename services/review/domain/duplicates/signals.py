@@ -15,9 +15,10 @@ from .chars import fold, strip_non_word
 from .evidence import normalise_link, normalise_phash, phash_band_keys
 from .facts import extract_facts
 from .normalise import normalise_credit_code, normalise_org, normalise_project_name
+from .terms import TERMS_SCHEME, tokens
 from .text import TEXT_SCHEME, band_keys, minhash_of_normalised
 
-SIGNALS_VERSION = f"dup-v1/{TEXT_SCHEME}"
+SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}"
 
 # Field names as the intake form may spell them; the first one present wins.
 _ID_KEYS = ("id", "application_id")
@@ -61,6 +62,11 @@ class ProjectSignals:
     phashes: list[str] = field(default_factory=list)
     sha256s: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    # words, entity-like tokens, the name's words and figures with units (terms.py)
+    terms: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    name_terms: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
     version: str = SIGNALS_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,7 +76,8 @@ class ProjectSignals:
     def from_dict(cls, data: Mapping[str, Any]) -> ProjectSignals:
         known = {f for f in cls.__dataclass_fields__}
         kwargs = {k: v for k, v in data.items() if k in known}
-        for k in ("minhash", "text_bands", "facts", "phashes", "sha256s", "links"):
+        for k in ("minhash", "text_bands", "facts", "phashes", "sha256s", "links", "terms", "entities", "name_terms",
+                  "figures"):
             kwargs[k] = list(kwargs.get(k) or [])
         return cls(**kwargs)
 
@@ -106,6 +113,8 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
 
     call_id = _first(application, _CALL_KEYS)
     unit = _first(application, _UNIT_KEYS)
+    name_norm = normalise_project_name(_first(application, _NAME_KEYS))
+    toks = tokens(name_norm, _narrative(application))
     return ProjectSignals(
         id=str(app_id),
         call_id=str(call_id) if call_id is not None else None,
@@ -113,7 +122,7 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
         credit_code=normalise_credit_code(_first(application, _CREDIT_KEYS)),
         org_norm=normalise_org(org),
         org_core=normalise_org(org, drop_province=True),
-        name_norm=normalise_project_name(_first(application, _NAME_KEYS)),
+        name_norm=name_norm,
         minhash=signature,
         text_bands=band_keys(signature),
         shingle_count=n_shingles,
@@ -121,6 +130,10 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
         phashes=phashes,
         sha256s=sha256s,
         links=links,
+        terms=toks.terms,
+        entities=toks.entities,
+        name_terms=toks.name_terms,
+        figures=toks.figures,
     )
 
 
@@ -129,7 +142,9 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
 
     The search index stores these as keyword fields of the same names; a candidate query is
     a bool ``should`` of one ``terms`` clause per field (see ``index.py`` and
-    docs/duplicates.md). The organisation is keyed by its province-less core so 河南省某某
+    docs/duplicates.md). ``term`` keys are the kept words and entities: their postings give
+    candidates that share rare words, and each posting's count is the word's document frequency,
+    which the scoring turns into IDF (``similarity.TermStats``). The organisation is keyed by its province-less core so 河南省某某
     基金会 and 某某基金会 meet.
     """
     return {
@@ -140,4 +155,5 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
         "phash_band": sorted({k for ph in signals.phashes for k in phash_band_keys(ph)}),
         "sha256": list(signals.sha256s),
         "link": list(signals.links),
+        "term": list(signals.terms),
     }
