@@ -46,6 +46,15 @@ class Pairs:
     y: np.ndarray
     truth: set[frozenset[str]]
     fold_of: dict[str, int]
+    feats: list[dict]
+
+    def with_features(self, names: Iterable[str]) -> "Pairs":
+        names = list(names)
+        def val(f: dict, k: str) -> float:
+            return float(np.prod([f[part] for part in k.split("*")]))
+
+        x = np.array([[val(f, k) for k in names] for f in self.feats]).reshape(len(self.feats), len(names))
+        return Pairs(self.pairs, x, self.hand, self.y, self.truth, self.fold_of, self.feats)
 
 
 def candidate_pairs(records: list[dict], with_org: bool = True) -> Pairs:
@@ -75,7 +84,7 @@ def candidate_pairs(records: list[dict], with_org: bool = True) -> Pairs:
     for r in records:
         ids_by_group.setdefault(r["group"], []).append(r["id"])
     truth = {frozenset((a, b)) for ids in ids_by_group.values() for i, a in enumerate(ids) for b in ids[i + 1:]}
-    return Pairs(pairs, x, hand, y, truth, {r["id"]: r.get("fold", 0) for r in records})
+    return Pairs(pairs, x, hand, y, truth, {r["id"]: r.get("fold", 0) for r in records}, feats)
 
 
 def _keys(s):  # noqa: ANN001, ANN202
@@ -122,19 +131,24 @@ def scores(p: Pairs, prior: float, weights: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
-def cross_validated(p: Pairs, folds: Iterable[int] = range(5), **kw: float) -> tuple[np.ndarray, list[dict]]:
-    """Held-out score of every candidate pair and the weights fitted for each fold."""
+def cross_validated(p: Pairs, folds: Iterable[int] = range(5), evaluate: Pairs | None = None,
+                    **kw: float) -> tuple[np.ndarray, list[dict]]:
+    """Held-out score of every candidate pair and the weights fitted for each fold. With
+    ``evaluate`` (the same records compared another way, e.g. without organisation names) the
+    models fitted on ``p`` score its pairs instead."""
+    e = evaluate or p
     fa = np.array([p.fold_of[a] for a, _ in p.pairs])
     fb = np.array([p.fold_of[b] for _, b in p.pairs])
-    out = np.zeros(len(p.pairs))
+    ea = np.array([e.fold_of[a] for a, _ in e.pairs])
+    eb = np.array([e.fold_of[b] for _, b in e.pairs])
+    out = np.zeros(len(e.pairs))
     fits = []
     for k in folds:
         train = (fa != k) & (fb != k)
-        test = (fa == k) | (fb == k)
         prior, w = fit(p.x[train], p.hand[train], p.y[train], **kw)
         # a pair across folds k and j is scored by the model of its first record's fold
-        mine = test & ((fa == k) | ((fb == k) & (fa > k)))
-        out[mine] = scores(p, prior, w)[mine]
+        mine = (ea == k) | ((eb == k) & (ea > k))
+        out[mine] = scores(e, prior, w)[mine]
         fits.append({"fold": k, "prior": round(prior, 3), **{f: round(float(v), 3) for f, v in zip(FITTED_FEATURES, w)}})
     return out, fits
 

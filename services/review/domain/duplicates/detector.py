@@ -28,10 +28,19 @@ from typing import Any
 
 from .evidence import matched_images, shared_count
 from .facts import fact_overlap
-from .normalise import name_similarity
+from .normalise import best_similarity
 from .settlement import Settlement, is_settled
 from .signals import ProjectSignals, candidate_keys
-from .similarity import FIGURE_CAP, UNIFORM, TermStats, name_cover, shared_entities, shared_figures, term_cosine
+from .similarity import (
+    FIGURE_CAP,
+    UNIFORM,
+    TermStats,
+    name_cover,
+    name_rarity,
+    shared_entities,
+    shared_figures,
+    term_cosine,
+)
 from .text import estimated_containment, estimated_jaccard
 
 FLAG_THRESHOLD = 0.5
@@ -39,15 +48,17 @@ FLAG_THRESHOLD = 0.5
 # descriptions of one project share (similarity.py), fitted with L2 regularisation on the
 # real-world set (bench/data/dedupe/realworld, bench/dedupe_quality.py --fit), cross-validated
 # by fold. Log-odds per unit of each feature; docs/duplicates.md says what each one means.
-PRIOR_LOG_ODDS = -6.0
+PRIOR_LOG_ODDS = -6.217
 FITTED_WEIGHTS: dict[str, float] = {
-    "term_cosine": 8.0,
-    "entities_shared": 1.0,
-    "name_similarity": 2.0,
-    "name_cover": 2.0,
-    "figures_shared": 0.8,
-    "org": 0.5,
-    "text_jaccard": 4.0,
+    "term_cosine": 1.901,
+    "entities_shared": 0.535,
+    "name_similarity": 4.267,
+    "name_cover_rare": 2.78,
+    "name_cover_min_rare": 4.333,
+    "figures_shared": 0.688,
+    "org_match": 1.01,
+    "org_differs": -0.707,
+    "text_jaccard": 0.587,
 }
 FITTED_FEATURES = tuple(FITTED_WEIGHTS)
 # The hand-set part: evidence the real set does not hold (credit codes, files, photos, links) and
@@ -59,12 +70,16 @@ FACT_WEIGHTS = ((0.0, 0.15, 0.4, 0.7), (-1.5, -0.5, 1.0, 2.0))
 IMAGE_WEIGHTS = ((0, 1, 2, 3), (0.0, 2.0, 3.5, 4.5))
 LINK_WEIGHTS = ((0, 1, 2), (0.0, 3.0, 4.0))
 SAME_CREDIT = 1.5
-DIFFERENT_CREDIT = -1.0
+DIFFERENT_CREDIT = -4.0
 # Containment only means "abbreviated" when one text is clearly shorter.
 ABBREVIATION_SIZE_RATIO = 0.6
 MIN_FACTS_FOR_NEGATIVE = 3
 # Different figures count against only in similar text: a template filled in for another project.
 TEMPLATE_JACCARD = 0.3
+# ... or when both report many figures and share almost none: one project described twice for one
+# call reports the same beneficiaries, amounts and places.
+MANY_FACTS = 4
+MANY_FACTS_DIFFER = -3.0
 
 
 def _interp(x: float, table: tuple[Sequence[float], Sequence[float]]) -> float:
@@ -129,10 +144,11 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats: dict[str, float] = {}
     feats["credit_same"] = float(bool(a.credit_code) and a.credit_code == b.credit_code)
     feats["credit_differs"] = float(bool(a.credit_code and b.credit_code) and a.credit_code != b.credit_code)
-    feats["org_same"] = float(len(a.org_core) >= 2 and a.org_core == b.org_core)
-    feats["org_similarity"] = name_similarity(a.org_core, b.org_core)
-    feats["org_known"] = float(len(a.org_core) >= 2 and len(b.org_core) >= 2)
-    feats["name_similarity"] = name_similarity(a.name_norm, b.name_norm)
+    orgs_a, orgs_b = set(a.org_alts or [a.org_core]) - {""}, set(b.org_alts or [b.org_core]) - {""}
+    feats["org_same"] = float(bool(orgs_a & orgs_b))
+    feats["org_similarity"] = best_similarity(sorted(orgs_a), sorted(orgs_b))
+    feats["org_known"] = float(bool(orgs_a) and bool(orgs_b))
+    feats["name_similarity"] = best_similarity(a.name_alts or [a.name_norm], b.name_alts or [b.name_norm])
     comparable = a.version == b.version and a.shingle_count > 0 and b.shingle_count > 0
     j = estimated_jaccard(a.minhash, b.minhash) if comparable else 0.0
     feats["text_jaccard"] = j
@@ -150,10 +166,17 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["links_shared"] = float(shared_count(a.links, b.links))
     terms_ok = comparable and bool(a.terms) and bool(b.terms)
     feats["term_cosine"] = term_cosine(a, b, stats) if terms_ok else 0.0
-    feats["entities_shared"] = shared_entities(a, b, stats)[0] if terms_ok else 0.0
-    feats["name_cover"] = name_cover(a, b, stats) if terms_ok else 0.0
+    ent_sum, ents = shared_entities(a, b, stats) if terms_ok else (0.0, [])
+    feats["entities_shared"] = ent_sum
+    feats["name_cover"], feats["name_cover_min"] = name_cover(a, b, stats) if terms_ok else (0.0, 0.0)
+    feats["name_rarity"] = name_rarity(a, b, stats) if terms_ok else 0.0
+    # a name covered by the other counts as much as its shared words are rare (免费午餐, not 爱心助学)
+    feats["name_cover_rare"] = feats["name_cover"] * feats["name_rarity"]
+    feats["name_cover_min_rare"] = feats["name_cover_min"] * feats["name_rarity"]
     feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
     feats["org"] = _org_agreement(feats)
+    feats["org_match"] = max(0.0, feats["org"])
+    feats["org_differs"] = float(feats["org"] < 0)
     return feats
 
 
@@ -173,7 +196,8 @@ def _org_agreement(f: dict[str, float]) -> float:
 _FITTED_TEXT = {
     "term_cosine": ("用词相似度（按稀有度加权）{v:.2f}", "rarity-weighted word similarity {v:.2f}"),
     "name_similarity": ("项目名称相似度 {v:.2f}", "project name similarity {v:.2f}"),
-    "name_cover": ("一方项目名称见于另一方（{v:.0%}）", "one project's name appears in the other ({v:.0%})"),
+    "name_cover_rare": ("一方项目名称（按稀有度）见于另一方 {v:.2f}", "one project's name, by rarity, appears in the other {v:.2f}"),
+    "name_cover_min_rare": ("双方项目名称（按稀有度）互见 {v:.2f}", "each project's name, by rarity, appears in the other {v:.2f}"),
     "text_jaccard": ("正文字面相似度 {v:.2f}", "literal text similarity {v:.2f}"),
 }
 
@@ -202,14 +226,15 @@ def _weigh(
         figs = "、".join(shared_figures(a, b)[:FIGURE_CAP])
         add("same_figures_units", f"相同的数据（含单位）：{figs}", f"same figures with units: {figs}",
             FITTED_WEIGHTS["figures_shared"] * f["figures_shared"])
-    w_org = FITTED_WEIGHTS["org"] * f["org"]
     if f["org"] > 0:
+        w_org = FITTED_WEIGHTS["org_match"] * f["org_match"]
         code, zh, en = ("same_org", "申报单位名称相同", "same applicant organisation name") if f["org_same"] else (
             "similar_org", f"申报单位名称相似度 {f['org_similarity']:.2f}",
             f"applicant name similarity {f['org_similarity']:.2f}")
         add(code, zh, en, w_org)
     elif f["org"] < 0:
-        add("different_org", "申报单位不同", "different applicant organisations", w_org)
+        add("different_org", "申报单位不同", "different applicant organisations",
+            FITTED_WEIGHTS["org_differs"] * f["org_differs"])
 
     # Hand-set evidence.
     if f["credit_same"]:
@@ -232,6 +257,9 @@ def _weigh(
         w = _interp(f["facts_containment"], FACT_WEIGHTS)
         if w > 0:
             add("same_figures", f"{shared} 项数据相同", f"{shared} figures in common", w)
+        elif n_min >= MANY_FACTS and f["facts_containment"] < 0.25:
+            add("different_figures", f"双方各报告多项数据，却几乎没有相同的（仅 {shared} 项相同）",
+                f"both report many figures, almost none in common (only {shared})", MANY_FACTS_DIFFER)
         elif f["text_jaccard"] >= TEMPLATE_JACCARD:
             add("different_figures", f"正文相近但报告的数据不同（仅 {shared} 项相同）",
                 f"similar text but the reported figures differ (only {shared} in common)", w)

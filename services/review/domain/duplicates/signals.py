@@ -14,7 +14,13 @@ from typing import Any
 from .chars import fold, strip_non_word
 from .evidence import normalise_link, normalise_phash, phash_band_keys
 from .facts import extract_facts
-from .normalise import normalise_credit_code, normalise_org, normalise_project_name
+from .normalise import (
+    normalise_credit_code,
+    normalise_org,
+    normalise_project_name,
+    org_alternatives,
+    project_name_alternatives,
+)
 from .terms import TERMS_SCHEME, tokens
 from .text import TEXT_SCHEME, band_keys, minhash_of_normalised
 
@@ -55,6 +61,8 @@ class ProjectSignals:
     org_norm: str = ""
     org_core: str = ""  # org_norm without a leading province
     name_norm: str = ""
+    name_alts: list[str] = field(default_factory=list)  # name_norm, then each part of the name field
+    org_alts: list[str] = field(default_factory=list)  # org_core, then each organisation named
     minhash: list[int] = field(default_factory=list)
     text_bands: list[str] = field(default_factory=list)
     shingle_count: int = 0
@@ -77,7 +85,7 @@ class ProjectSignals:
         known = {f for f in cls.__dataclass_fields__}
         kwargs = {k: v for k, v in data.items() if k in known}
         for k in ("minhash", "text_bands", "facts", "phashes", "sha256s", "links", "terms", "entities", "name_terms",
-                  "figures"):
+                  "figures", "name_alts", "org_alts"):
             kwargs[k] = list(kwargs.get(k) or [])
         return cls(**kwargs)
 
@@ -113,8 +121,10 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
 
     call_id = _first(application, _CALL_KEYS)
     unit = _first(application, _UNIT_KEYS)
-    name_norm = normalise_project_name(_first(application, _NAME_KEYS))
-    toks = tokens(name_norm, _narrative(application))
+    raw_name = _first(application, _NAME_KEYS)
+    name_norm = normalise_project_name(raw_name)
+    name_alts = project_name_alternatives(raw_name)
+    toks = tokens(name_alts, _narrative(application))
     return ProjectSignals(
         id=str(app_id),
         call_id=str(call_id) if call_id is not None else None,
@@ -123,6 +133,8 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
         org_norm=normalise_org(org),
         org_core=normalise_org(org, drop_province=True),
         name_norm=name_norm,
+        name_alts=name_alts,
+        org_alts=org_alternatives(org),
         minhash=signature,
         text_bands=band_keys(signature),
         shingle_count=n_shingles,
@@ -149,8 +161,8 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
     """
     return {
         "credit_code": [signals.credit_code] if signals.credit_code else [],
-        "org": [signals.org_core] if len(signals.org_core) >= 2 else [],
-        "name": [signals.name_norm] if len(signals.name_norm) >= 2 else [],
+        "org": sorted({o for o in [signals.org_core, *signals.org_alts] if len(o) >= 2}),
+        "name": sorted({n for n in [signals.name_norm, *signals.name_alts] if len(n) >= 2}),
         "text_band": list(signals.text_bands),
         "phash_band": sorted({k for ph in signals.phashes for k in phash_band_keys(ph)}),
         "sha256": list(signals.sha256s),

@@ -66,17 +66,25 @@ def shared_entities(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> t
     return min(ENTITY_CAP, sum(stats.weight(t) for t in ranked)), ranked
 
 
-def name_cover(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float:
-    """How much of one project's NAME the other names anywhere (name or text), by IDF weight,
-    the better direction: 免费午餐 is covered by a text about 免费午餐基金公募计划."""
-    best = 0.0
+def name_cover(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, float]:
+    """How much of each project's NAME the other names anywhere (name or text), by IDF weight:
+    (better direction, worse direction). 免费午餐 is covered by a text about 免费午餐基金公募计划
+    (better: 1.0); a sub-project's extra name words (国际 in 国际爱心包裹) that the other never
+    uses lower the worse direction."""
+    covers = []
     terms = (set(a.terms), set(b.terms))
     for own, other in ((a.name_terms, terms[1]), (b.name_terms, terms[0])):
         total = sum(stats.weight(t) for t in own)
-        if total > 0:
-            best = max(best, sum(stats.weight(t) for t in own if t in other) / total)
-    return best
+        covers.append(sum(stats.weight(t) for t in own if t in other) / total if total > 0 else 0.0)
+    return max(covers), min(covers)
 
 
 def shared_figures(a: ProjectSignals, b: ProjectSignals) -> list[str]:
     return sorted(set(a.figures) & set(b.figures))
+
+
+def name_rarity(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float:
+    """Mean IDF weight of the name words both projects use: a brand (免费午餐) is rare, a
+    generic name (乡村振兴直播助农, 爱心助学) is held by many projects and says little."""
+    shared = (set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
+    return sum(stats.weight(t) for t in shared) / len(shared) if shared else 0.0

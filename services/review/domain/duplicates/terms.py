@@ -130,26 +130,27 @@ def extract_figures(text: str) -> list[str]:
     ]
 
 
-def name_words(name_norm: str) -> list[str]:
-    """Words of a normalised project name (its core as a whole too, when it is short enough to
-    be a brand: 免费午餐, 团圆系统)."""
-    if not name_norm:
-        return []
-    words = {w for w, _ in segment(name_norm) if _word_ok(w)}
-    if 2 <= len(name_norm) <= 8:
-        words.add(name_norm)
+def name_words(names: list[str]) -> list[str]:
+    """Words of a project's normalised names (each name as a whole too, when it is short enough
+    to be a brand: 免费午餐, 团圆系统)."""
+    words: set[str] = set()
+    for name in names:
+        words |= {w for w, _ in segment(name) if _word_ok(w)}
+        if 2 <= len(name) <= 8:
+            words.add(name)
     return sorted(words)
 
 
-def tokens(name_norm: str, text: str | None) -> TextTokens:
-    """Tokens of one application: its normalised name and its narrative (raw; folded here)."""
+def tokens(names: list[str], text: str | None) -> TextTokens:
+    """Tokens of one application: its normalised names (whole and parts) and its narrative
+    (raw; folded here)."""
     folded = fold(text or "")
     idf, median = _general_idf()
     pairs = segment(folded)
     tf: Counter[str] = Counter(w for w, _ in pairs if _word_ok(w))
     entities = {w for w, f in pairs if f in ENTITY_FLAGS and _word_ok(w)}
     entities |= {q.strip() for q in _QUOTED_RE.findall(folded) if _word_ok(q.strip())}
-    names = name_words(name_norm)
+    names = name_words(names)
     ranked_entities = sorted(entities, key=lambda w: (-idf.get(w, median) * (1 + tf[w]), w))[:MAX_ENTITIES]
     kept = set(names) | set(ranked_entities)
     for w, _ in sorted(tf.items(), key=lambda kv: (-kv[1] * idf.get(kv[0], median), kv[0])):
