@@ -70,7 +70,7 @@ FACT_WEIGHTS = ((0.0, 0.15, 0.4, 0.7), (-1.5, -0.5, 1.0, 2.0))
 IMAGE_WEIGHTS = ((0, 1, 2, 3), (0.0, 2.0, 3.5, 4.5))
 LINK_WEIGHTS = ((0, 1, 2), (0.0, 3.0, 4.0))
 SAME_CREDIT = 1.5
-DIFFERENT_CREDIT = -4.0
+DIFFERENT_CREDIT = -6.0
 # Containment only means "abbreviated" when one text is clearly shorter.
 ABBREVIATION_SIZE_RATIO = 0.6
 MIN_FACTS_FOR_NEGATIVE = 3
