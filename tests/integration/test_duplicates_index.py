@@ -156,7 +156,7 @@ def test_detector_quality_through_the_real_lookup(loaded):
     with sessions() as session:
         lookup = make_lookup(DuplicateRepository(session), index)
         for s in signals:
-            found = find_suspicions(s, lookup)
+            found = find_suspicions(s, lookup.lookup, stats_for=lookup.term_stats)
             flagged |= {frozenset(x.pair) for x in found if x.a_id.startswith(PREFIX) and x.b_id.startswith(PREFIX)}
     tp = len(flagged & truth)
     precision, recall = tp / len(flagged), tp / len(truth)

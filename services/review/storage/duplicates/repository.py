@@ -87,6 +87,12 @@ class DuplicateRepository:
         ).all()
         return {r.application_id: r.signals for r in rows}
 
+    def active_count(self) -> int:
+        """How many applications the candidate index holds: the N of the terms' IDF."""
+        return int(self.session.execute(
+            sa.select(sa.func.count()).select_from(dup_signals).where(dup_signals.c.status == "active")
+        ).scalar_one())
+
     def mark_checked_many(self, versions: dict[str, int]) -> None:
         """Mark each application checked at its version (never backwards: a newer version stays
         pending). One UPDATE per distinct version, nearly always one or two."""
