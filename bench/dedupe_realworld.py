@@ -48,7 +48,7 @@ class Pairs:
     fold_of: dict[str, int]
     feats: list[dict]
 
-    def with_features(self, names: Iterable[str]) -> "Pairs":
+    def with_features(self, names: Iterable[str]) -> Pairs:
         names = list(names)
         def val(f: dict, k: str) -> float:
             return float(np.prod([f[part] for part in k.split("*")]))
@@ -149,13 +149,14 @@ def cross_validated(p: Pairs, folds: Iterable[int] = range(5), evaluate: Pairs |
         # a pair across folds k and j is scored by the model of its first record's fold
         mine = (ea == k) | ((eb == k) & (ea > k))
         out[mine] = scores(e, prior, w)[mine]
-        fits.append({"fold": k, "prior": round(prior, 3), **{f: round(float(v), 3) for f, v in zip(FITTED_FEATURES, w)}})
+        weights = {f: round(float(v), 3) for f, v in zip(FITTED_FEATURES, w, strict=True)}
+        fits.append({"fold": k, "prior": round(prior, 3), **weights})
     return out, fits
 
 
 def prf_at(p: Pairs, s: np.ndarray, threshold: float = FLAG_THRESHOLD,
            only: set[str] | None = None) -> dict[str, float]:
-    flagged = {frozenset(pr) for pr, v in zip(p.pairs, s) if v >= threshold}
+    flagged = {frozenset(pr) for pr, v in zip(p.pairs, s, strict=True) if v >= threshold}
     truth = p.truth
     if only is not None:  # restrict to pairs with both records in ``only`` (one fold)
         flagged = {f for f in flagged if f <= only}
@@ -179,7 +180,7 @@ def best_recall_at_precision(p: Pairs, s: np.ndarray, min_precision: float = 0.9
 
 
 def lookalike_rate(p: Pairs, s: np.ndarray, negatives: list[dict], threshold: float = FLAG_THRESHOLD) -> dict:
-    flagged = {frozenset(pr) for pr, v in zip(p.pairs, s) if v >= threshold}
+    flagged = {frozenset(pr) for pr, v in zip(p.pairs, s, strict=True) if v >= threshold}
     hits = [n for n in negatives if frozenset((n["a"], n["b"])) in flagged]
     by_kind: dict[str, list[int]] = {}
     for n in negatives:

@@ -50,7 +50,8 @@ def test_tokens_find_persons_places_quoted_names_and_the_name_words():
 
 
 def test_name_and_org_alternatives_split_partners_and_long_forms():
-    assert project_name_alternatives("团圆系统(公安部儿童失踪信息紧急发布平台)")[1:] == ["团圆系统", "公安部儿童失踪信息紧急发布平台"]
+    alts = project_name_alternatives("团圆系统(公安部儿童失踪信息紧急发布平台)")
+    assert alts[1:] == ["团圆系统", "公安部儿童失踪信息紧急发布平台"]
     orgs = org_alternatives("中国乡村发展基金会(原中国扶贫基金会)、百胜餐饮集团")
     assert {"中国扶贫", "中国乡村发展", "百胜餐饮集团"} <= set(orgs)
 

@@ -196,8 +196,10 @@ def _org_agreement(f: dict[str, float]) -> float:
 _FITTED_TEXT = {
     "term_cosine": ("用词相似度（按稀有度加权）{v:.2f}", "rarity-weighted word similarity {v:.2f}"),
     "name_similarity": ("项目名称相似度 {v:.2f}", "project name similarity {v:.2f}"),
-    "name_cover_rare": ("一方项目名称（按稀有度）见于另一方 {v:.2f}", "one project's name, by rarity, appears in the other {v:.2f}"),
-    "name_cover_min_rare": ("双方项目名称（按稀有度）互见 {v:.2f}", "each project's name, by rarity, appears in the other {v:.2f}"),
+    "name_cover_rare": ("一方项目名称（按稀有度）见于另一方 {v:.2f}",
+                        "one project's name, by rarity, appears in the other {v:.2f}"),
+    "name_cover_min_rare": ("双方项目名称（按稀有度）互见 {v:.2f}",
+                            "each project's name, by rarity, appears in the other {v:.2f}"),
     "text_jaccard": ("正文字面相似度 {v:.2f}", "literal text similarity {v:.2f}"),
 }
 

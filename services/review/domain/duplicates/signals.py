@@ -156,8 +156,8 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
     a bool ``should`` of one ``terms`` clause per field (see ``index.py`` and
     docs/duplicates.md). ``term`` keys are the kept words and entities: their postings give
     candidates that share rare words, and each posting's count is the word's document frequency,
-    which the scoring turns into IDF (``similarity.TermStats``). The organisation is keyed by its province-less core so 河南省某某
-    基金会 and 某某基金会 meet.
+    which the scoring turns into IDF (``similarity.TermStats``). The organisation is keyed by
+    its province-less core so 河南省某某基金会 and 某某基金会 meet.
     """
     return {
         "credit_code": [signals.credit_code] if signals.credit_code else [],

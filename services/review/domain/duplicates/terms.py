@@ -70,7 +70,7 @@ def _jieba():  # noqa: ANN202 - the module, loaded once
 def _general_idf() -> tuple[dict[str, float], float]:
     """jieba's bundled general-language IDF table (jieba/analyse/idf.txt) and its median."""
     _jieba()
-    from jieba.analyse.tfidf import IDFLoader, DEFAULT_IDF
+    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
 
     loader = IDFLoader(DEFAULT_IDF)
     return loader.idf_freq, loader.median_idf
