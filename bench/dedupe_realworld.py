@@ -201,3 +201,46 @@ def candidate_recall(p: Pairs) -> float:
 
 def logit(v: float) -> float:
     return math.log(v / (1 - v))
+
+
+def alt_name_search(records: list[dict], alts: list[dict], top: int = 3) -> dict:
+    """Each alternative-name query through the staff search's own query (``build_query`` of
+    services/review/domain/search_query.py) on a real project index (``ProjectIndex``, its
+    mapping and analyzer) on osmem-server: a hit when any record of the query's project is in
+    the top ``top``."""
+    import socket
+    import uuid
+
+    from gongyi.runner import LocalServers
+    from gongyi.search import make_search_client
+    from services.review.domain.search_query import SearchParams, build_query
+    from services.review.storage.search_index import ProjectIndex
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    servers = LocalServers()
+    try:
+        client = make_search_client(servers.start_search(port))
+        index = ProjectIndex(client, f"altnames{uuid.uuid4().hex[:6]}")
+        index.ensure()
+        group = {r["id"]: r["group"] for r in records}
+        index.bulk_upsert(
+            ({"application_id": r["id"], "call_id": r.get("call_id") or "realworld", "status": "forwarded",
+              "project_name": r["project_name"], "applicant_name": r.get("org_name") or None,
+              "summary": r["summary"]} for r in records),
+            refresh=True,
+        )
+        hits, misses = 0, []
+        for a in alts:
+            body = build_query(SearchParams(q=a["query"], size=top))
+            body.pop("aggs", None)
+            got = [h["_id"] for h in index.search(body)["hits"]["hits"]][:top]
+            if any(group.get(i) == a["group"] for i in got):
+                hits += 1
+            else:
+                misses.append({"query": a["query"], "group": a["group"], "top": [group.get(i) for i in got]})
+        return {"queries": len(alts), f"top{top}": hits, "rate": round(hits / max(1, len(alts)), 4),
+                "misses": misses}
+    finally:
+        servers.stop()
