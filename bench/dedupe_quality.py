@@ -219,8 +219,8 @@ def scaling(eval_signals: list[ProjectSignals], sizes: tuple[int, ...]) -> dict:
 
 
 def real_world(fit_all: bool = False) -> dict:
-    import numpy as np
     import dedupe_realworld as rw
+    import numpy as np
 
     records, negatives, alts = rw.load()
     with_org = rw.candidate_pairs(records)
