@@ -310,7 +310,8 @@ def main() -> None:
             print(f"  corpus {n:>7,}: median {res['median_ms']:.2f} ms per check (rounds {res['round_medians_ms']}, "
                   f"mean {res['mean_ms']:.2f}, p95 {res['p95_ms']:.2f}); parts: mget {p['mget']:.2f}, rank "
                   f"{p['rank']:.3f}, sql {p['sql']:.2f}, term stats {p['term_stats']:.2f}, score "
-                  f"{p['score_rest']:.2f}; {res['mean_candidates']:.2f} candidates, {res['mean_posting_ids_read']:.1f} posting ids read; baseline mget "
+                  f"{p['score_rest']:.2f}; {res['mean_candidates']:.2f} candidates, "
+                  f"{res['mean_posting_ids_read']:.1f} posting ids read; baseline mget "
                   f"{res['baseline']['mget_1_missing_ms']:.2f} / select {res['baseline']['select_1_ms']:.2f} ms; "
                   f"write one application {res['write_one_application']['median_ms']:.1f} ms (engine bulk "
                   f"{res['write_one_application']['engine_bulk_ms']:.1f})", flush=True)
