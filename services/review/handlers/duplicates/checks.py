@@ -33,6 +33,7 @@ from services.review.storage.duplicates.repository import (
     clear_dirty,
     dirty_keys,
     drop_inactive_keys,
+    holder_counts,
     holders_of,
     lock_postings,
     pending_checks,
@@ -246,10 +247,11 @@ def flush_postings(engine: sa.Engine, index: DuplicateIndex, chunk: int = FLUSH_
             keys = dirty_keys(conn, chunk)
             if not keys:
                 return done
-            holders = holders_of(conn, keys)
+            counts = holder_counts(conn, keys)
+            holders = holders_of(conn, [k for k, n in counts.items() if n <= index.max_df])
             index.write(
-                (posting_document(k, holders[k], index.max_df) for k in keys if k in holders),
-                [k for k in keys if k not in holders],
+                (posting_document(k, holders.get(k, []), index.max_df, n=counts[k]) for k in keys if k in counts),
+                [k for k in keys if k not in counts],
             )
             clear_dirty(conn, keys)
         done += len(keys)

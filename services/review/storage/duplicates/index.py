@@ -47,9 +47,12 @@ BULK_ACTIONS = 5000
 Posting = tuple[str, int, list[str]]  # kind, projects holding the key, their ids ([] for a stop key)
 
 
-def posting_document(key: str, ids: Sequence[str], max_df: int = DEFAULT_MAX_DF) -> dict[str, Any]:
-    """The document of one key held by ``ids`` (``_id`` is the key)."""
-    n = len(ids)
+def posting_document(
+    key: str, ids: Sequence[str], max_df: int = DEFAULT_MAX_DF, n: int | None = None
+) -> dict[str, Any]:
+    """The document of one key held by ``ids`` (``_id`` is the key); a stop key may be given by
+    its count ``n`` alone (``ids`` empty)."""
+    n = len(ids) if n is None else n
     return {"_id": key, "kind": key_kind(key), "n": n, "ids": sorted(ids) if n <= max_df else []}
 
 

@@ -393,6 +393,19 @@ def holders_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, list[str]]
     return dict(_grouped(rows.tuples()))
 
 
+def holder_counts(conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
+    """How many applications hold each of ``keys`` (absent: none). Counted in SQL so that a
+    common word's posting (a stop key: only its count is kept) does not bring its thousands of
+    holders into Python."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = conn.execute(
+        sa.select(dup_keys.c.key, sa.func.count()).where(dup_keys.c.key.in_(keys)).group_by(dup_keys.c.key)
+    )
+    return {k: int(n) for k, n in rows.tuples()}
+
+
 def all_holders(conn: sa.Connection, chunk: int = 5000) -> Iterator[tuple[str, list[str]]]:
     """Every key with its holders, streamed (a server-side cursor: millions of keys at 100k projects)."""
     result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
