@@ -227,6 +227,7 @@ def real_world(fit_all: bool = False) -> dict:
     no_org = rw.candidate_pairs(records, with_org=False)
     held_out, fits = rw.cross_validated(with_org)
     held_out_no_org, _ = rw.cross_validated(with_org, evaluate=no_org)
+    nested, nested_fits = rw.nested_cross_validated(with_org)
     folds = sorted(set(with_org.fold_of.values()))
     ids_in = {k: {i for i, f in with_org.fold_of.items() if f == k} for k in folds}
     res = {
@@ -239,6 +240,8 @@ def real_world(fit_all: bool = False) -> dict:
                    "at_flag_threshold": rw.prf_at(no_org, held_out_no_org),
                    "best_recall_at_p90": rw.best_recall_at_precision(no_org, held_out_no_org)},
         "fold_weights": fits,
+        "nested_l2": {"at_flag_threshold": rw.prf_at(with_org, nested), "l2_per_fold": [f["l2"] for f in nested_fits],
+                      "lookalikes": rw.lookalike_rate(with_org, nested, negatives)["rate"]},
         "shipped_weights_training_fit": rw.prf_at(with_org, rw.shipped_scores(with_org)),
         "alt_name_search": rw.alt_name_search(records, alts),
     }
@@ -272,6 +275,9 @@ def main() -> None:
           f"at score >= {b['threshold']})")
     print("  held-out threshold sensitivity:", {k: (m["precision"], m["recall"]) for k, m in
                                                 real["threshold_sensitivity"].items()})
+    nl = real["nested_l2"]
+    print(line("lambda also chosen inside each fold", nl["at_flag_threshold"]) + f" lambda {nl['l2_per_fold']}, "
+          f"look-alikes {nl['lookalikes']:.1%}")
     print(line("(shipped weights on all folds: training fit)", real["shipped_weights_training_fit"]))
     alt = real["alt_name_search"]
     print(f"Alternative-name search (staff search query, osmem-server): {alt['top3']}/{alt['queries']} in the top 3 "

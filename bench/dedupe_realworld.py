@@ -47,6 +47,7 @@ class Pairs:
     truth: set[frozenset[str]]
     fold_of: dict[str, int]
     feats: list[dict]
+    names: tuple[str, ...] = FITTED_FEATURES
 
     def with_features(self, names: Iterable[str]) -> Pairs:
         names = list(names)
@@ -54,7 +55,7 @@ class Pairs:
             return float(np.prod([f[part] for part in k.split("*")]))
 
         x = np.array([[val(f, k) for k in names] for f in self.feats]).reshape(len(self.feats), len(names))
-        return Pairs(self.pairs, x, self.hand, self.y, self.truth, self.fold_of, self.feats)
+        return Pairs(self.pairs, x, self.hand, self.y, self.truth, self.fold_of, self.feats, tuple(names))
 
 
 def candidate_pairs(records: list[dict], with_org: bool = True) -> Pairs:
@@ -149,7 +150,7 @@ def cross_validated(p: Pairs, folds: Iterable[int] = range(5), evaluate: Pairs |
         # a pair across folds k and j is scored by the model of its first record's fold
         mine = (ea == k) | ((eb == k) & (ea > k))
         out[mine] = scores(e, prior, w)[mine]
-        weights = {f: round(float(v), 3) for f, v in zip(FITTED_FEATURES, w, strict=True)}
+        weights = {f: round(float(v), 3) for f, v in zip(p.names, w, strict=True)}
         fits.append({"fold": k, "prior": round(prior, 3), **weights})
     return out, fits
 
@@ -244,3 +245,41 @@ def alt_name_search(records: list[dict], alts: list[dict], top: int = 3) -> dict
                 "misses": misses}
     finally:
         servers.stop()
+
+
+L2_CHOICES = (0.1, 0.3, 1.0, 3.0)
+
+
+def choose_l2(p: Pairs, folds: Iterable[int], choices: Iterable[float] = L2_CHOICES) -> float:
+    """The regularisation strength with the best F1 at the flag threshold over ``folds``
+    (leave-one-fold-out inside them): chosen without looking at any other fold."""
+    folds = list(folds)
+    keep = {i for i, f in p.fold_of.items() if f in folds}
+    mask = np.array([a in keep and b in keep for a, b in p.pairs])
+    sub = Pairs([pr for pr, m in zip(p.pairs, mask, strict=True) if m], p.x[mask], p.hand[mask], p.y[mask],
+                {t for t in p.truth if t <= keep}, {i: f for i, f in p.fold_of.items() if i in keep},
+                [f for f, m in zip(p.feats, mask, strict=True) if m], p.names)
+    best = (-1.0, L2)
+    for l2 in choices:
+        s, _ = cross_validated(sub, folds, l2=l2)
+        best = max(best, (prf_at(sub, s)["f1"], l2))
+    return best[1]
+
+
+def nested_cross_validated(p: Pairs, folds: Iterable[int] = range(5)) -> tuple[np.ndarray, list[dict]]:
+    """As ``cross_validated``, with lambda chosen for each outer fold by an inner leave-one-fold-out
+    on the other folds only: the held-out fold influences neither the weights nor lambda."""
+    folds = list(folds)
+    fa = np.array([p.fold_of[a] for a, _ in p.pairs])
+    fb = np.array([p.fold_of[b] for _, b in p.pairs])
+    out = np.zeros(len(p.pairs))
+    fits = []
+    for k in folds:
+        l2 = choose_l2(p, [f for f in folds if f != k])
+        train = (fa != k) & (fb != k)
+        prior, w = fit(p.x[train], p.hand[train], p.y[train], l2=l2)
+        mine = (fa == k) | ((fb == k) & (fa > k))
+        out[mine] = scores(p, prior, w)[mine]
+        fits.append({"fold": k, "l2": l2, "prior": round(prior, 3),
+                     **{f: round(float(v), 3) for f, v in zip(p.names, w, strict=True)}})
+    return out, fits
