@@ -51,6 +51,10 @@ FIELD_BOOST: dict[str, float] = {
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_DF = 50
 MIN_SCORE = 3.0
+# Document frequencies are counted up to this many holders, here and in the service's SQL count
+# (storage/duplicates/repository.holder_counts), so the IDF is the same in both: beyond it a word is
+# common anyway, and an exact count would cost a scan of its holders on every write.
+DF_CAP = 1000
 
 H = TypeVar("H", bound=Hashable)
 
@@ -153,4 +157,4 @@ class InMemoryCandidateIndex:
         """Signature of ``detector.StatsFor``: each term's document frequency is the length of
         its posting, as the engine's posting carries ``n``."""
         terms = stats_terms([signals, *others])
-        return TermStats(len(self), {t: len(self._postings.get(("term", t), ())) for t in terms})
+        return TermStats(len(self), {t: min(DF_CAP, len(self._postings.get(("term", t), ()))) for t in terms})

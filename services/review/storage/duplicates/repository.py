@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.db import conflict_insert
+from services.review.domain.duplicates.index import DF_CAP
 from services.review.storage.duplicates.tables import (
     dup_application_evidence,
     dup_evidence,
@@ -393,10 +394,10 @@ def holders_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, list[str]]
     return dict(_grouped(rows.tuples()))
 
 
-# A key's holders are counted up to this many: a common word's exact count would cost a scan of
-# its tens of thousands of rows on every write (0.9 s per application at 100k projects). Above it
-# the word is common anyway; its IDF is taken at this count (docs/duplicates.md).
-COUNT_CAP = 1000
+# A key's holders are counted up to DF_CAP: a common word's exact count would cost a scan of its
+# tens of thousands of rows on every write (0.9 s per application at 100k projects). Above it the
+# word is common anyway; its IDF is taken at this count, as the in-memory index does.
+COUNT_CAP = DF_CAP
 _COUNT_CHUNK = 200
 
 
