@@ -1,22 +1,21 @@
 """Score a candidate pair of applications: is it one project submitted twice?
 
-The score adds up evidence in log-odds, in the spirit of Fellegi-Sunter record linkage: each
-signal contributes a weight (positive when it agrees, negative when it clearly disagrees),
-starting from a prior that most candidate pairs are NOT duplicates, and the sum goes through a
-logistic to give a score in [0, 1]. A pair is suspicious at ``FLAG_THRESHOLD`` (posterior odds
-1:1). Weights are set from what each signal means, not fitted to a data set:
+The score adds up evidence in log-odds, in the spirit of Fellegi-Sunter record linkage, and goes
+through a logistic; a pair is suspicious at ``FLAG_THRESHOLD`` (posterior odds 1:1). Two parts:
 
-- Who applied (credit code, organisation name) says whether the SAME BODY applied, not whether
-  it is the same project: worth +1.5 at most, so an organisation's two different projects are
-  never flagged on that alone (-3.0 + 1.5 < 0).
-- What the project is (name, narrative, figures, photos, media reports) carries the weight. A
-  narrative alone needs near-identity (J >= ~0.8) to flag; a merely similar narrative (shared
-  boilerplate, one template) needs corroboration: same figures, same photos or links, a
-  similar name, the same body.
-- Different figures in similar text are evidence AGAINST (template reuse), as are unrelated
-  names and unrelated text.
+- FITTED (``FITTED_WEIGHTS``, ``PRIOR_LOG_ODDS``): what two people who describe one project
+  independently share — the project name and how much of it the other names (weighed by how rare
+  its words are), rare words and entities (a founder, a place, a partner, a brand), figures with
+  their units, the organisation. A small L2-regularised logistic regression fitted on the
+  real-world set, cross-validated by fold (bench/dedupe_realworld.py).
+- HAND-SET: evidence that public reporting does not carry and that was weighed from what it
+  means — credit codes (two different legal bodies weigh heavily against), identical or near-
+  identical files and photos, media links, near-identical text (edited copies), and figures that
+  differ where the text is similar or both report many (a template filled in for another project).
 
-docs/duplicates.md lists each weight with its reasoning and the measured sensitivity.
+What separates look-alikes (the same body's other project, a sub-project, the same theme) is the
+name's rare words and rare shared entities, not the organisation: the same organisation is weak
+evidence on purpose. docs/duplicates.md lists each weight and what it means.
 """
 
 from __future__ import annotations
