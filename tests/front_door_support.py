@@ -1,0 +1,113 @@
+"""An embedded-like front door for tests: all four services in their own containers, behind
+``gongyi.router`` served by eventlet's wsgi server exactly as ``gongyi run`` serves it."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import eventlet
+import eventlet.wsgi
+import sqlalchemy as sa
+from platform_support import running_services
+
+from gongyi.config import Settings
+from gongyi.db import make_engine
+
+SERVICES = ("intake", "media", "review", "publish")
+
+
+@contextmanager
+def front_door(settings: Settings, body_limits: dict[str, int] | None = None):
+    """Yields the router's base URL (and the services' own URLs as ``.services``)."""
+    from gongyi.router import JsonErrorProtocol, make_router
+
+    with running_services(settings, *SERVICES) as urls:
+        backends = {name: (urlsplit(u).hostname, urlsplit(u).port) for name, u in urls.items()}
+        listener = eventlet.listen(("127.0.0.1", 0))
+        server = eventlet.spawn(eventlet.wsgi.server, listener, make_router(backends, body_limits),
+                                log_output=False, debug=False, protocol=JsonErrorProtocol)
+        try:
+            yield FrontDoor(f"http://127.0.0.1:{listener.getsockname()[1]}", urls)
+        finally:
+            server.kill()
+            listener.close()
+
+
+class FrontDoor(str):
+    services: dict[str, str]
+
+    def __new__(cls, base: str, services: dict[str, str]) -> FrontDoor:
+        obj = super().__new__(cls, base)
+        obj.services = services
+        return obj
+
+    @property
+    def address(self) -> tuple[str, int]:
+        parts = urlsplit(self)
+        return parts.hostname, parts.port
+
+
+def raw_request(address: tuple[str, int], data: bytes, timeout: float = 30.0) -> tuple[int, dict, bytes]:
+    """Send bytes as they are (no client library cleans them up); read one response."""
+    with socket.create_connection(address, timeout=timeout) as sock:
+        sock.sendall(data)
+        return read_response(sock)
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict, bytes]:
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    if "content-length" in headers:
+        need = int(headers["content-length"])
+        while len(rest) < need:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return status, headers, rest[:need]
+    if headers.get("transfer-encoding") == "chunked":
+        body = b""
+        while True:
+            while b"\r\n" not in rest:
+                rest += sock.recv(65536)
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            while len(rest) < size + 2:
+                rest += sock.recv(65536)
+            body, rest = body + rest[:size], rest[size + 2:]
+            if size == 0:
+                return status, headers, body
+    return status, headers, rest
+
+
+class StoredState:
+    """Row counts of every table of every service: a refused request must change none."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engines = {s: make_engine(settings.db_url(s)) for s in SERVICES}
+
+    def snapshot(self) -> dict[str, int]:
+        counts = {}
+        for service, engine in self.engines.items():
+            meta = sa.MetaData()
+            meta.reflect(engine)
+            with engine.connect() as conn:
+                for name, table in meta.tables.items():
+                    if name == "alembic_version":
+                        continue
+                    counts[f"{service}.{name}"] = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+        return counts
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
