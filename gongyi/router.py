@@ -11,8 +11,9 @@ the ingress does (docs/front-door.md):
 - when the client goes away mid-body the upstream connection is closed at once, so the service
   sees the body break off, stops its worker and removes its spool file;
 - an early answer from the service (a 413 before the body is read) is passed on at once;
-- ``X-Forwarded-For``/``Forwarded`` are set from the peer address: the router is the edge, so
-  whatever a client sent in them is replaced, never trusted.
+- ``X-Forwarded-For``/``Forwarded`` are set from the peer address; a client's own values are
+  replaced unless the peer is a trusted proxy (``GONGYI_TRUSTED_PROXIES``, loopback by default),
+  whose chain is extended.
 
 Stdlib ``http.client`` on eventlet's green sockets, not urllib3: see docs/dependencies.md.
 """
@@ -20,6 +21,7 @@ Stdlib ``http.client`` on eventlet's green sockets, not urllib3: see docs/depend
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import logging
 import uuid
@@ -30,6 +32,8 @@ from urllib.parse import quote
 import eventlet
 import eventlet.queue
 import eventlet.wsgi
+
+from gongyi.http.forwarded import trusted_networks
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +112,29 @@ def problem(start_response: Callable, status: int, code: str, zh: str, en: str, 
     return [body]
 
 
-def _forwarded_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+def _forwarded_headers(environ: Mapping[str, Any], trusted: str) -> dict[str, str]:
+    """The client's address for the service. A peer that is itself a trusted proxy (a local nginx)
+    has its chain kept and extended; anyone else's forwarding headers are replaced, so a client
+    cannot name its own address."""
     peer = environ.get("REMOTE_ADDR") or "unknown"
     node = f'"[{peer}]"' if ":" in peer else peer
     host = environ.get("HTTP_HOST", "")
     proto = environ.get("wsgi.url_scheme", "http")
-    return {
-        "X-Forwarded-For": peer,
-        "X-Forwarded-Proto": proto,
-        "X-Forwarded-Host": host,
-        "Forwarded": f"for={node};proto={proto}" + (f';host="{host}"' if host else ""),
-    }
+    xff, forwarded = peer, f"for={node};proto={proto}" + (f';host="{host}"' if host else "")
+    if _is_trusted(peer, trusted):
+        if environ.get("HTTP_X_FORWARDED_FOR"):
+            xff = f"{environ['HTTP_X_FORWARDED_FOR']}, {peer}"
+        if environ.get("HTTP_FORWARDED"):
+            forwarded = f"{environ['HTTP_FORWARDED']}, {forwarded}"
+    return {"X-Forwarded-For": xff, "X-Forwarded-Proto": proto, "X-Forwarded-Host": host, "Forwarded": forwarded}
+
+
+def _is_trusted(peer: str, trusted: str) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in trusted_networks(trusted))
 
 
 def _body_chunks(environ: Mapping[str, Any], length: int | None, limit: int) -> Iterable[bytes]:
@@ -174,6 +190,7 @@ def make_router(
     backends: dict[str, tuple[str, int]],
     body_limits: Mapping[str, int] | None = None,
     timeout: float = 300.0,
+    trusted_proxies: str = "127.0.0.0/8,::1/128",
 ) -> Callable:
     limits = {**DEFAULT_BODY_LIMITS, **(body_limits or {})}
 
@@ -208,7 +225,7 @@ def make_router(
         }
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
-        headers.update(_forwarded_headers(environ))
+        headers.update(_forwarded_headers(environ, trusted_proxies))
         headers["X-Correlation-Id"] = request_id
         host, port = backends[service]
         conn = http.client.HTTPConnection(host, port, timeout=timeout)

@@ -19,15 +19,17 @@ SERVICES = ("intake", "media", "review", "publish")
 
 
 @contextmanager
-def front_door(settings: Settings, body_limits: dict[str, int] | None = None):
+def front_door(settings: Settings, body_limits: dict[str, int] | None = None,
+               trusted_proxies: str = "127.0.0.0/8,::1/128"):
     """Yields the router's base URL (and the services' own URLs as ``.services``)."""
     from gongyi.router import JsonErrorProtocol, make_router
 
     with running_services(settings, *SERVICES) as urls:
         backends = {name: (urlsplit(u).hostname, urlsplit(u).port) for name, u in urls.items()}
         listener = eventlet.listen(("127.0.0.1", 0))
-        server = eventlet.spawn(eventlet.wsgi.server, listener, make_router(backends, body_limits),
-                                log_output=False, debug=False, protocol=JsonErrorProtocol)
+        app = make_router(backends, body_limits, trusted_proxies=trusted_proxies)
+        server = eventlet.spawn(eventlet.wsgi.server, listener, app, log_output=False, debug=False,
+                                protocol=JsonErrorProtocol)
         try:
             yield FrontDoor(f"http://127.0.0.1:{listener.getsockname()[1]}", urls)
         finally:

@@ -38,6 +38,7 @@ from gongyi.errors import (
     UnsupportedMediaType,
 )
 from gongyi.http.auth import principal_from_header
+from gongyi.http.forwarded import client_address
 from gongyi.limits import (
     MAX_NAMED,
     MAX_QUERY_INT,
@@ -51,6 +52,8 @@ from gongyi.limits import (
 from gongyi.metrics import HTTP_LATENCY
 
 log = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("gongyi.access")
+DEFAULT_TRUSTED = "127.0.0.0/8,::1/128"
 MAX_JSON_BODY = 1 << 20
 PUBLIC: tuple[str, ...] | None = None
 
@@ -142,9 +145,14 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         if not (0 < len(correlation_id) <= 100 and correlation_id.isascii() and correlation_id.isprintable()):
             correlation_id = str(uuid.uuid4())
         request.shallow = False
+        settings = self.container.config.get("GONGYI")
+        request.client_address = client_address(
+            request.remote_addr, request.headers, getattr(settings, "trusted_proxies", DEFAULT_TRUSTED)
+        )
         try:
             context_data = self.server.context_data_from_headers(request)
             context_data["correlation_id"] = correlation_id
+            context_data["client_address"] = request.client_address
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             event = Event()
@@ -155,6 +163,10 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
             response = self.response_from_exception(exc, correlation_id)
         response.headers["X-Correlation-Id"] = correlation_id
+        if request.method != "GET" or response.status_code >= 400:
+            # the audit trail of writes and refusals names the real client, not the router
+            ACCESS_LOG.info("%s %s %s -> %d client=%s request=%s", self.container.service_name, request.method,
+                            self.route_name, response.status_code, request.client_address, correlation_id)
         HTTP_LATENCY.labels(
             self.container.service_name, self.route_name, request.method, str(response.status_code)
         ).observe(time.perf_counter() - started)

@@ -83,11 +83,32 @@ def test_an_encoded_question_mark_stays_in_the_path(base):
     assert "/api/intake/nowhere?x=1" in body["message_en"]
 
 
-def test_the_router_sets_the_client_address_and_drops_a_forged_one(base):
-    # publish's public objection form reads the client address; here it is read back from the limiter
-    # through the forwarded headers: a forged X-Forwarded-For from the client is replaced
-    resp = requests.get(f"{base}/api/publish/healthz", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=10)
-    assert resp.status_code == 200
+def _object(base: str, notice: str, client: str | None) -> requests.Response:
+    headers = {"X-Forwarded-For": client} if client else {}
+    return requests.post(f"{base}/api/publish/notices/{notice}/objections", headers=headers, timeout=10,
+                         json={"application_id": "a", "name": "张三", "contact": "13800138000", "relation": "居民",
+                               "reason": "材料与事实不符，活动照片系摆拍。"})
+
+
+def test_objection_limits_are_per_real_client_and_per_notice(base):
+    """5 an hour per client and notice (GONGYI_PUBLISH_OBJECTION_RATE). Through the router all
+    clients arrive from 127.0.0.1; here a local proxy (trusted: loopback) names three of them."""
+    notice = f"n-{uuid.uuid4().hex[:8]}"  # the limit is taken before the notice is looked up
+    for _ in range(5):
+        assert _object(base, notice, "203.0.113.1").status_code != 429
+    limited = _object(base, notice, "203.0.113.1")
+    assert _json_error(limited, 429, "rate_limited") and int(limited.headers["Retry-After"]) > 0
+    assert _object(base, notice, "203.0.113.2").status_code != 429  # another client
+    assert _object(base, f"{notice}-other", "203.0.113.1").status_code != 429  # another notice
+
+
+def test_a_client_cannot_choose_its_address_when_the_peer_is_not_a_trusted_proxy(settings):
+    with front_door(settings, trusted_proxies="") as strict:
+        notice = f"n-{uuid.uuid4().hex[:8]}"
+        for i in range(5):
+            assert _object(strict, notice, f"198.51.100.{i}").status_code != 429
+        # a sixth forged address changes nothing: the router replaced the header with the peer
+        _json_error(_object(strict, notice, "198.51.100.99"), 429, "rate_limited")
 
 
 # -- bodies

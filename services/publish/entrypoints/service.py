@@ -239,7 +239,9 @@ class PublishService(platform_routes(api)):
         it is kept for staff only and never appears in any public output or event. Evidence ids
         (uploaded through media) are accepted as given; their ownership is not checked."""
         try:
-            self.objection_limit.check(request.remote_addr or "unknown")
+            # per real client (X-Forwarded-For from a trusted proxy, gongyi/http/forwarded.py) and per
+            # notice: one person's objections to one list (docs/publish.md)
+            self.objection_limit.check(f"{request.client_address}|{notice_id}")
         except TooManyRequests as exc:
             response = error_response(exc)
             response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
