@@ -296,3 +296,52 @@ def test_property_any_path_and_body_gets_a_json_non_5xx_answer(base, tok, servic
     if status >= 400:
         assert headers.get("content-type", "").startswith("application/json"), (status, answer[:300])
         json.loads(answer)
+
+
+# -- personal data: one policy (gongyi/pii.py), per endpoint, through the router
+
+
+def test_contact_details_follow_one_policy_on_every_endpoint(base, tok, settings):
+    from gongyi.http.auth import issue_token
+
+    pii_staff = issue_token(settings, "staff", "staff-pii", pii=True)
+    mobile, email = "13987654321", f"pii-{uuid.uuid4().hex[:6]}@example.org"
+    form = sample_form()
+    form["contact"].update({"mobile": mobile, "email": email})
+
+    def shows(resp: requests.Response) -> bool:
+        assert resp.status_code in (200, 201), resp.text[:300]
+        return mobile in resp.text or email in resp.text
+
+    created = _new_application(base, tok, form)
+    app_id = created.json()["id"]
+    assert shows(created)  # the applicant's own
+    url = f"{base}/api/intake/applications/{app_id}"
+    assert shows(requests.put(f"{url}/form", json={"form": form}, headers=_auth(tok["applicant"]), timeout=10))
+    assert shows(requests.get(url, headers=_auth(tok["applicant"]), timeout=10))
+    assert shows(requests.post(f"{url}/submit", headers=_auth(tok["applicant"]), timeout=30))
+    assert shows(requests.get(url, headers=_auth(tok["unit"]), timeout=10))  # the vetting unit
+    assert shows(requests.get(url, headers=_auth(pii_staff), timeout=10))
+    hidden = requests.get(url, headers=_auth(tok["staff"]), timeout=10)  # staff without the claim
+    assert not shows(hidden) and "contact" not in hidden.json()["form"]
+    assert not shows(requests.get(f"{base}/api/intake/applications", headers=_auth(tok["staff"]), timeout=10))
+
+    # forwarded to review: its project view, search and export follow the same policy
+    assert requests.post(f"{url}/endorse", json={"opinion": "同意"}, headers=_auth(tok["unit"]),
+                         timeout=30).status_code == 200
+    batch = requests.post(f"{base}/api/intake/batches", headers=_auth(tok["unit"]), timeout=30,
+                          json={"application_ids": [app_id], "idempotency_key": uuid.uuid4().hex})
+    assert batch.status_code == 201, batch.text
+    project = f"{base}/api/review/projects/{app_id}"
+    wait_until(lambda: requests.get(project, headers=_auth(tok["staff"]), timeout=10).status_code == 200,
+               timeout=60, message="the project in review")
+    assert not shows(requests.get(project, headers=_auth(tok["staff"]), timeout=10))
+    assert shows(requests.get(project, headers=_auth(pii_staff), timeout=10))
+    q = {"q": form["project_name"]}
+    wait_until(lambda: app_id in requests.get(f"{base}/api/review/search", params=q, timeout=10,
+                                              headers=_auth(tok["staff"])).text, timeout=60, message="indexed")
+    assert not shows(requests.get(f"{base}/api/review/search", params=q, headers=_auth(pii_staff), timeout=10))
+    q["include_contacts"] = "true"
+    assert not shows(requests.get(f"{base}/api/review/search/export", params=q, headers=_auth(tok["staff"]),
+                                  timeout=30))
+    assert shows(requests.get(f"{base}/api/review/search/export", params=q, headers=_auth(pii_staff), timeout=30))

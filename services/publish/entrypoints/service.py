@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from nameko.timer import timer
 
+from gongyi import pii
 from gongyi.dependencies import Database, SettingsProvider
 from gongyi.errors import TooManyRequests
 from gongyi.events.consumer import event_handler
@@ -286,7 +287,8 @@ class PublishService(platform_routes(api)):
                roles=("staff",), response=StaffObjectionList, errors=[NOTICE_404])
     def list_objections(self, principal: Principal, notice_id: str) -> dict:
         with self.db as uow:
-            return {"items": views.staff_objections(handlers.get_notice(uow, notice_id, public=False))}
+            notice = handlers.get_notice(uow, notice_id, public=False)
+            return {"items": views.staff_objections(notice, pii.may_see_personal_data(principal))}
 
     @api.route("POST", "/notices/{notice_id}/objections/{objection_id}/resolve",
                summary="Resolve an objection / 处理异议", roles=("staff",), body=ResolveIn, response=StaffNoticeOut,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from gongyi import pii
 from gongyi.http.auth import Principal
 from services.review.domain.call_rules import CallRules, call_rules
 from services.review.domain.refusals import refuse
@@ -64,8 +65,9 @@ def expert_id_of(principal: Principal) -> str:
 
 
 def may_see_personal_data(principal: Principal) -> bool:
-    """Staff whose token carries ``pii: true`` may see contacts; nobody else does."""
-    return principal.role == "staff" and principal.claims.get("pii") is True
+    """Staff whose token carries ``pii: true`` may see contacts; nobody else in review does
+    (the platform's one policy, gongyi/pii.py)."""
+    return pii.may_see_personal_data(principal)
 
 
 def audit(uow: ReviewUnitOfWork, principal: Principal, action: str, entity: str, entity_id: str,
