@@ -345,3 +345,37 @@ def test_contact_details_follow_one_policy_on_every_endpoint(base, tok, settings
     assert not shows(requests.get(f"{base}/api/review/search/export", params=q, headers=_auth(tok["staff"]),
                                   timeout=30))
     assert shows(requests.get(f"{base}/api/review/search/export", params=q, headers=_auth(pii_staff), timeout=30))
+
+
+def _forward(base: str, tok: dict) -> str:
+    """An application submitted, endorsed and forwarded, until review has it; its id."""
+    app_id = _new_application(base, tok).json()["id"]
+    url = f"{base}/api/intake/applications/{app_id}"
+    assert requests.post(f"{url}/submit", headers=_auth(tok["applicant"]), timeout=30).status_code == 200
+    assert requests.post(f"{url}/endorse", json={"opinion": "同意"}, headers=_auth(tok["unit"]),
+                         timeout=30).status_code == 200
+    assert requests.post(f"{base}/api/intake/batches", headers=_auth(tok["unit"]), timeout=30,
+                         json={"application_ids": [app_id], "idempotency_key": uuid.uuid4().hex}).status_code == 201
+    wait_until(lambda: requests.get(f"{base}/api/review/projects/{app_id}", headers=_auth(tok["staff"]),
+                                    timeout=10).status_code == 200, timeout=60, message="the project in review")
+    return app_id
+
+
+def test_an_expert_declares_conflicts_only_on_projects_offered_to_them(base, tok, settings, state):
+    from gongyi.http.auth import issue_token
+
+    real = _forward(base, tok)
+    before = state.snapshot()
+    answers = []
+    for expert in ("e-unregistered", "e1"):  # no profile at all; a registered id with no seat here
+        token = issue_token(settings, "expert", f"sub-{expert}", expert=expert)
+        for app_id in (real, f"no-such-{uuid.uuid4().hex[:6]}"):
+            resp = requests.post(f"{base}/api/review/projects/{app_id}/conflict", json={"reason": "曾担任该机构顾问"},
+                                 headers=_auth(token), timeout=10)
+            body = _json_error(resp, 404, "project_not_found")
+            answers.append((body["message_en"].replace(app_id, "<id>"), body["message_zh"]))
+    # the real project and an unknown id answer alike: nothing to learn about which ids exist
+    assert len(set(answers)) == 1, answers
+    after = state.snapshot()
+    for table in ("review.conflict_declarations", "review.assignments", "review.audit_log"):
+        assert after[table] == before[table], table
