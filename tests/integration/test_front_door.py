@@ -379,3 +379,29 @@ def test_an_expert_declares_conflicts_only_on_projects_offered_to_them(base, tok
     after = state.snapshot()
     for table in ("review.conflict_declarations", "review.assignments", "review.audit_log"):
         assert after[table] == before[table], table
+
+
+# -- evidence PDFs, read with a real parser
+
+
+@pytest.mark.parametrize("make,code", [
+    (hostile.pdf_with_openaction_javascript, "pdf_javascript"),
+    (hostile.pdf_with_names_javascript, "pdf_javascript"),
+    (hostile.pdf_with_launch_action, "pdf_launch_action"),
+    (hostile.pdf_with_embedded_file, "pdf_embedded_file"),
+])
+def test_active_pdfs_are_refused_with_their_reason_and_leave_nothing(base, settings, state, make, code):
+    sub, token = ms.applicant(settings)
+    before = state.snapshot()
+    resp = ms.upload(base, token, make(), "document", content_type="application/pdf")
+    body = _json_error(resp, 422, code)
+    assert body["message_zh"] and body["message_en"]
+    assert ms.MediaDb(settings).evidence_of(sub) == []
+    assert {k: v for k, v in _changed(before, state.snapshot(), "media.").items()} == {}
+
+
+def test_a_plain_pdf_is_still_accepted(base, settings):
+    sub, token = ms.applicant(settings)
+    resp = ms.upload(base, token, hostile._pdf_bytes(hostile._pdf_writer()), "document",  # noqa: SLF001
+                     content_type="application/pdf")
+    assert resp.status_code == 201, resp.text
