@@ -70,6 +70,10 @@ class JsonErrorProtocol(eventlet.wsgi.HttpProtocol):
     requests it refuses itself before any app runs: a malformed request line, a header too long."""
 
     error_content_type = "application/json; charset=utf-8"
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - BaseHTTPRequestHandler's name
+        # not stderr, and never the whole (attacker-sized) request line
+        log.info("refused a malformed request from %s: %s", self.client_address[0], (format % args)[:200])
+
     error_message_format = (
         '{"code": "bad_request", "message_zh": "请求格式无效", "message_en": "Malformed HTTP request", '
         '"details": {}, "status": %(code)d}'
@@ -169,11 +173,17 @@ def _stop_draining(environ: Mapping[str, Any]) -> None:
 
 
 def _send_body(conn: http.client.HTTPConnection, environ: Mapping[str, Any], length: int | None, limit: int,
-               chunked: bool) -> None:
-    for chunk in _body_chunks(environ, length, limit):
-        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
-    if chunked:
-        conn.send(b"0\r\n\r\n")
+               chunked: bool) -> BaseException | None:
+    """Send the body; the failure is returned, not raised (eventlet would print a raised one's
+    traceback to stderr for every client that goes away)."""
+    try:
+        for chunk in _body_chunks(environ, length, limit):
+            conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+        if chunked:
+            conn.send(b"0\r\n\r\n")
+    except (ClientGone, BodyTooLarge, OSError, http.client.HTTPException) as exc:
+        return exc
+    return None
 
 
 def _upstream_failed(start_response: Callable, conn: http.client.HTTPConnection, environ: Mapping[str, Any],
@@ -251,10 +261,10 @@ def make_router(
         early = False
         try:
             if first.get() == "sent":
-                try:
-                    sender.wait()
-                except (OSError, http.client.HTTPException):
-                    early = True  # the service stopped reading: its answer may be on the way
+                failed = sender.wait()
+                if isinstance(failed, ClientGone | BodyTooLarge):
+                    raise failed
+                early = failed is not None  # the service stopped reading: its answer may be on the way
             else:
                 early = not sender.dead
             resp = receiver.wait()

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import eventlet
 import eventlet.wsgi
@@ -16,6 +17,50 @@ from gongyi.config import Settings
 from gongyi.db import make_engine
 
 SERVICES = ("intake", "media", "review", "publish")
+
+
+@contextmanager
+def isolated(settings: Settings):
+    """Settings with their own RabbitMQ vhost, databases, index prefix and buckets: what an outsider's
+    probes (schemathesis creates experts, calls, applications) store never reaches another test's
+    world, neither through a table nor through an event left in a shared queue."""
+    import psycopg2
+    import requests
+    from conftest import PG_DSN, RABBIT_HOST, RABBIT_MGMT
+
+    from gongyi.events.topology import set_dead_letter_policy
+    from gongyi.runner import prepare
+
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"gongyi-test-fd-{tag}"
+    mgmt = RABBIT_MGMT.rstrip("/").split("@")[-1]
+    mgmt = mgmt if mgmt.startswith("http") else "http://" + mgmt
+    auth = ("guest", "guest")
+    requests.put(f"{mgmt}/api/vhosts/{quote(vhost, safe='')}", auth=auth, timeout=10).raise_for_status()
+    requests.put(f"{mgmt}/api/permissions/{quote(vhost, safe='')}/guest", auth=auth, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    names = {s: f"gongyi_fd_{tag}_{s}" for s in SERVICES}
+    conn = psycopg2.connect(PG_DSN)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for name in names.values():
+                cur.execute(f'CREATE DATABASE "{name}"')
+        base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://")
+        amqp = f"amqp://guest:guest@{RABBIT_HOST}/{quote(vhost, safe='')}"
+        own = settings.with_overrides(
+            amqp_uri=amqp, db_urls={s: f"{base}/{n}" for s, n in names.items()}, search_index_prefix=f"fd{tag}",
+            s3_quarantine_bucket=f"q-fd-{tag}", s3_evidence_bucket=f"e-fd-{tag}",
+        )
+        prepare(own)
+        set_dead_letter_policy(RABBIT_MGMT, amqp)
+        yield own
+    finally:
+        with conn.cursor() as cur:
+            for name in names.values():
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+        requests.delete(f"{mgmt}/api/vhosts/{quote(vhost, safe='')}", auth=auth, timeout=30)
 
 
 @contextmanager

@@ -7,6 +7,8 @@ so the document cannot drift from the code.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import functools
 import json
 import logging
@@ -50,6 +52,7 @@ from gongyi.limits import (
     text_issue,
 )
 from gongyi.metrics import HTTP_LATENCY
+from gongyi.timestamps import rfc3339
 
 log = logging.getLogger(__name__)
 ACCESS_LOG = logging.getLogger("gongyi.access")
@@ -58,8 +61,22 @@ MAX_JSON_BODY = 1 << 20
 PUBLIC: tuple[str, ...] | None = None
 
 
+def _json_default(value: Any) -> Any:
+    """Values json cannot write: a timestamp as RFC 3339 with its zone (a naive one is UTC, as every
+    store here keeps it), never ``str()``'s "2024-01-01 10:00:00"."""
+    if isinstance(value, dt.datetime):
+        return rfc3339(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, default=str)
+    body = json.dumps(payload, ensure_ascii=False, default=_json_default)
     return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
@@ -314,10 +331,12 @@ def _render(result: Any, status: int) -> Response:
         return result
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int):
         status, result = result
+    # python mode, then json.dumps with _json_default: a naive datetime (SQLite's) is written as UTC
+    # with its zone, where pydantic's json mode would drop the zone and break the date-time schema
     if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
+        result = result.model_dump(mode="python")
     elif isinstance(result, list):
-        result = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result]
+        result = [r.model_dump(mode="python") if isinstance(r, BaseModel) else r for r in result]
     return json_response(result, status=status)
 
 

@@ -15,13 +15,20 @@ import pytest
 import requests
 from fixtures.media import hostile
 from fixtures.media import service_support as ms
-from front_door_support import StoredState, front_door, raw_request, read_response
+from front_door_support import StoredState, front_door, isolated, raw_request, read_response
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from platform_support import load_open_call, sample_form, tokens, wait_until
 
 MiB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def settings(settings):
+    """This module's own vhost, databases, index and buckets (front_door_support.isolated)."""
+    with isolated(settings) as own:
+        yield own
 
 
 @pytest.fixture(scope="module")

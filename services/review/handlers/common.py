@@ -9,6 +9,7 @@ from typing import Any
 
 from gongyi import pii
 from gongyi.http.auth import Principal
+from gongyi.timestamps import rfc3339
 from services.review.domain.call_rules import CallRules, call_rules
 from services.review.domain.refusals import refuse
 from services.review.storage.unit_of_work import ReviewUnitOfWork
@@ -54,7 +55,7 @@ def application_view(project: dict[str, Any]) -> dict[str, Any]:
         **(project.get("form") or {}),
         "unit_code": project.get("unit_code"),
         "unit_opinion": project.get("unit_opinion"),
-        "forwarded_at": forwarded.isoformat() if isinstance(forwarded, datetime) else forwarded,
+        "forwarded_at": rfc3339(forwarded) if isinstance(forwarded, datetime) else forwarded,
     }
 
 

@@ -77,3 +77,20 @@ def test_query_integers_beyond_2_53_are_out_of_range(value, out):
 def test_the_router_forwards_the_raw_target_and_encodes_only_what_a_request_line_cannot_hold():
     env = {"RAW_PATH_INFO": "/api/intake/a%3Fb/\xe4\xb8\xad\x01 ", "QUERY_STRING": "q=\xe4&x=%41"}
     assert raw_target(env) == "/api/intake/a%3Fb/%E4%B8%AD%01%20?q=%E4&x=%41"
+
+
+def test_every_timestamp_is_rfc3339_with_a_zone_even_when_the_store_dropped_it():
+    import datetime as dt
+
+    from pydantic import BaseModel
+
+    from gongyi.http.api import _render, json_response
+
+    class Out(BaseModel):
+        at: dt.datetime
+
+    naive = dt.datetime(2024, 1, 1, 10, 0, 0)  # what SQLite hands back for a UTC column
+    assert json.loads(_render(Out(at=naive), 200).get_data())["at"] == "2024-01-01T10:00:00+00:00"
+    assert json.loads(json_response({"expires_at": naive}).get_data())["expires_at"] == "2024-01-01T10:00:00+00:00"
+    shanghai = dt.datetime(2024, 1, 1, 18, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert json.loads(json_response({"at": shanghai}).get_data())["at"] == "2024-01-01T18:00:00+08:00"
