@@ -294,11 +294,12 @@ def dlq_replay(ids: tuple[str, ...], replay_all: bool) -> None:
 def _register_service_commands() -> None:
     # commands whose logic belongs to one service live in that service's entrypoints
     from services.intake.entrypoints.cli import import_group, uscc
-    from services.review.entrypoints.cli import reindex
+    from services.review.entrypoints.cli import duplicates, reindex
 
     main.add_command(import_group)
     main.add_command(uscc)
     main.add_command(reindex)
+    main.add_command(duplicates)
 
 
 _register_service_commands()
