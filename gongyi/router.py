@@ -74,6 +74,10 @@ class JsonErrorProtocol(eventlet.wsgi.HttpProtocol):
         # not stderr, and never the whole (attacker-sized) request line
         log.info("refused a malformed request from %s: %s", self.client_address[0], (format % args)[:200])
 
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # http.server's line for a request it refused itself (eventlet logs the others)
+        log.info("refused a malformed request from %s with %s", self.client_address[0], code)
+
     error_message_format = (
         '{"code": "bad_request", "message_zh": "请求格式无效", "message_en": "Malformed HTTP request", '
         '"details": {}, "status": %(code)d}'

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from contextlib import contextmanager
@@ -17,6 +18,10 @@ from gongyi.config import Settings
 from gongyi.db import make_engine
 
 SERVICES = ("intake", "media", "review", "publish")
+# the same servers as tests/conftest.py (not imported: "conftest" names several modules in a run)
+RABBIT_MGMT = os.environ.get("GONGYI_TEST_RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
+RABBIT_HOST = os.environ.get("GONGYI_TEST_RABBITMQ_HOST", "127.0.0.1:5672")
+PG_DSN = os.environ.get("GONGYI_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @contextmanager
@@ -26,7 +31,6 @@ def isolated(settings: Settings):
     world, neither through a table nor through an event left in a shared queue."""
     import psycopg2
     import requests
-    from conftest import PG_DSN, RABBIT_HOST, RABBIT_MGMT
 
     from gongyi.events.topology import set_dead_letter_policy
     from gongyi.runner import prepare
