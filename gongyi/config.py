@@ -113,6 +113,9 @@ class Settings(GivenEnviron, BaseSettings):
     public_base_url: str = "https://gongyi.example.org"
     # "<requests>/<seconds>" per client for the public objection form (publish)
     publish_objection_rate: str = "5/3600"
+    # peers whose X-Forwarded-For / Forwarded the services believe (comma-separated addresses or
+    # CIDRs): the router (loopback) in the embedded mode, the ingress's addresses in a cluster
+    trusted_proxies: str = "127.0.0.0/8,::1/128"
     # seconds intake waits for media's evidence check
     intake_evidence_timeout_s: float = 5.0
 

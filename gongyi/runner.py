@@ -181,11 +181,12 @@ def run_embedded(port: int | None = None, search_port: int | None = None, s3_por
         )
         supervisor.start_all()
         install_signal_handlers(supervisor)
-        from gongyi.router import make_router
+        from gongyi.router import JsonErrorProtocol, make_router
 
-        front = eventlet.spawn(
-            eventlet.wsgi.server, listener, with_platform_status(make_router(backends), supervisor), log_output=False
-        )
+        app = with_platform_status(make_router(backends, trusted_proxies=settings.trusted_proxies), supervisor)
+        # eventlet's defaults would put a traceback in a 500's body and answer bad syntax in HTML
+        front = eventlet.spawn(eventlet.wsgi.server, listener, app, log_output=False, debug=False,
+                               protocol=JsonErrorProtocol)
         _print_banner(f"http://{host}:{listener.getsockname()[1]}", search_url, s3_url, settings.data_dir)
         code = supervisor.wait()
         front.kill()

@@ -7,6 +7,8 @@ so the document cannot drift from the code.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import functools
 import json
 import logging
@@ -21,11 +23,12 @@ from typing import Any
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
+from nameko.web.server import WebServer, WsgiApp
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request, Response
 
 from gongyi.errors import (
     BadRequest,
@@ -37,20 +40,59 @@ from gongyi.errors import (
     UnsupportedMediaType,
 )
 from gongyi.http.auth import principal_from_header
+from gongyi.http.forwarded import client_address
+from gongyi.limits import (
+    MAX_NAMED,
+    MAX_QUERY_INT,
+    cap_issues,
+    check_document,
+    check_query_value,
+    limits_of,
+    query_int_out_of_range,
+    text_issue,
+)
 from gongyi.metrics import HTTP_LATENCY
+from gongyi.timestamps import rfc3339
 
 log = logging.getLogger(__name__)
+ACCESS_LOG = logging.getLogger("gongyi.access")
+DEFAULT_TRUSTED = "127.0.0.0/8,::1/128"
 MAX_JSON_BODY = 1 << 20
 PUBLIC: tuple[str, ...] | None = None
 
 
+def _json_default(value: Any) -> Any:
+    """Values json cannot write: a timestamp as RFC 3339 with its zone (a naive one is UTC, as every
+    store here keeps it), never ``str()``'s "2024-01-01 10:00:00"."""
+    if isinstance(value, dt.datetime):
+        return rfc3339(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
 def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(payload, ensure_ascii=False, default=str)
+    body = json.dumps(payload, ensure_ascii=False, default=_json_default)
     return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
-def error_response(err: DomainError) -> Response:
-    return json_response(err.to_dict(), status=err.status)
+def error_response(err: DomainError, request_id: str | None = None) -> Response:
+    payload = {**err.to_dict(), "status": err.status}
+    if request_id:
+        payload["request_id"] = request_id
+    return json_response(payload, status=err.status)
+
+
+def problem_response(status: int, code: str, zh: str, en: str, request_id: str | None) -> Response:
+    """The one answer to anything unexpected: short, no details (those go to the log)."""
+    payload = {"code": code, "message_zh": zh, "message_en": en, "details": {}, "status": status}
+    if request_id:
+        payload["request_id"] = request_id
+    return json_response(payload, status=status)
 
 
 class NoDelayWebServer(WebServer):
@@ -68,6 +110,9 @@ class NoDelayWebServer(WebServer):
             pass
         super().process_request(sock, address)
 
+    def get_wsgi_app(self) -> WsgiApp:
+        return JsonRoutingApp(self)
+
     def kill(self) -> None:
         # nameko's server keeps listening after its container is killed; free the port so the
         # supervisor can start the service again on it
@@ -77,6 +122,26 @@ class NoDelayWebServer(WebServer):
         if self._sock is not None:
             self._sock.close()
         super().kill()
+
+
+class JsonRoutingApp(WsgiApp):
+    """nameko's WSGI app with JSON, not werkzeug's HTML page, for a path no route matches (outside a
+    service's prefix, or its bare prefix) or a method a route does not take."""
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        request = Request(environ)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except RequestRedirect as exc:
+            response = exc.get_response(environ)
+        except HTTPException as exc:
+            status = exc.code or 404
+            code = {404: "route_not_found", 405: "method_not_allowed"}.get(status, "http_error")
+            response = problem_response(status, code, "请求的地址不存在" if status == 404 else "请求无法处理",
+                                        exc.name, request.headers.get("X-Correlation-Id"))
+        return response(environ, start_response)
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
@@ -93,11 +158,18 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):  # noqa: ANN001, ANN201
         started = time.perf_counter()
-        correlation_id = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
+        correlation_id = request.headers.get("X-Correlation-Id") or ""
+        if not (0 < len(correlation_id) <= 100 and correlation_id.isascii() and correlation_id.isprintable()):
+            correlation_id = str(uuid.uuid4())
         request.shallow = False
+        settings = self.container.config.get("GONGYI")
+        request.client_address = client_address(
+            request.remote_addr, request.headers, getattr(settings, "trusted_proxies", DEFAULT_TRUSTED)
+        )
         try:
             context_data = self.server.context_data_from_headers(request)
             context_data["correlation_id"] = correlation_id
+            context_data["client_address"] = request.client_address
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             event = Event()
@@ -106,8 +178,12 @@ class JsonHttpEntrypoint(HttpRequestHandler):
             )
             response = self.response_from_result(event.wait())
         except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error
-            response = self.response_from_exception(exc)
+            response = self.response_from_exception(exc, correlation_id)
         response.headers["X-Correlation-Id"] = correlation_id
+        if request.method != "GET" or response.status_code >= 400:
+            # the audit trail of writes and refusals names the real client, not the router
+            ACCESS_LOG.info("%s %s %s -> %d client=%s request=%s", self.container.service_name, request.method,
+                            self.route_name, response.status_code, request.client_address, correlation_id)
         HTTP_LATENCY.labels(
             self.container.service_name, self.route_name, request.method, str(response.status_code)
         ).observe(time.perf_counter() - started)
@@ -118,29 +194,17 @@ class JsonHttpEntrypoint(HttpRequestHandler):
             return result
         return json_response(result)
 
-    def response_from_exception(self, exc: BaseException) -> Response:
+    def response_from_exception(self, exc: BaseException, request_id: str | None = None) -> Response:
+        """The one error policy: a refusal as its own JSON, werkzeug's HTTP errors (e.g. a body that
+        broke off) as a short problem, and anything else as a 500 whose details stay in the log."""
         if isinstance(exc, DomainError):
-            return error_response(exc)
+            return error_response(exc, request_id)
         if isinstance(exc, HTTPException):
-            return json_response(
-                {
-                    "code": "http_error",
-                    "message_zh": "请求无法处理",
-                    "message_en": exc.description or exc.name,
-                    "details": {},
-                },
-                status=exc.code or 400,
-            )
-        log.exception("unhandled error in %s", self.route_name, exc_info=exc)
-        return json_response(
-            {
-                "code": "internal_error",
-                "message_zh": "服务内部错误，请稍后重试",
-                "message_en": "Internal error; please retry later",
-                "details": {},
-            },
-            status=500,
-        )
+            status = exc.code or 400
+            return problem_response(status, "http_error", "请求无法处理", exc.name, request_id)
+        log.error("unhandled error in %s (request %s)", self.route_name, request_id, exc_info=exc)
+        return problem_response(500, "internal_error", "服务内部错误，请稍后重试",
+                                "Internal error; please retry later", request_id)
 
 
 @dataclass
@@ -168,9 +232,10 @@ class RouteSpec:
 
 
 def _issues_from_validation(exc: ValidationError, prefix: str = "") -> list[Issue]:
+    errors = exc.errors(include_url=False, include_input=False)
     issues = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"])
+    for err in errors[:MAX_NAMED]:
+        path = ".".join(str(p) for p in err["loc"])[:200]
         issues.append(
             Issue(
                 code=err["type"],
@@ -179,6 +244,10 @@ def _issues_from_validation(exc: ValidationError, prefix: str = "") -> list[Issu
                 path=(prefix + path) if path else prefix.rstrip("."),
             )
         )
+    if len(errors) > MAX_NAMED:  # a form with 60,000 unknown keys: name 20, count the rest
+        rest = len(errors) - MAX_NAMED
+        issues.append(Issue("more_issues", f"另有 {rest} 处问题未列出", f"{rest} more issues not listed", prefix,
+                            {"count": rest}))
     return issues
 
 
@@ -197,10 +266,16 @@ def parse_json_body(request, model: type[BaseModel]) -> BaseModel:  # noqa: ANN0
         raise PayloadTooLarge(
             "body_too_large", "请求内容过大", "The request body is too large", {"limit_bytes": MAX_JSON_BODY}
         )
+    limits = limits_of(model)
     try:
         data = json.loads(raw or b"null")
+    except RecursionError as exc:
+        raise BadRequest("json_too_deep", f"请求内容嵌套过深（上限 {limits.max_depth} 层）",
+                         f"The JSON document is nested deeper than {limits.max_depth}",
+                         {"max_depth": limits.max_depth}) from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("invalid_json", "请求内容不是有效的 JSON", f"The body is not valid JSON: {exc}") from exc
+        raise BadRequest("invalid_json", "请求内容不是有效的 JSON", f"The body is not valid JSON: {exc}"[:300]) from exc
+    check_document(data, limits)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -220,9 +295,22 @@ def _list_fields(model: type[BaseModel]) -> frozenset[str]:
 def parse_query(request, model: type[BaseModel]) -> BaseModel:  # noqa: ANN001
     data: dict[str, Any] = {}
     list_fields = _list_fields(model)
-    for key in request.args:
+    issues: list[Issue] = []
+    for n, key in enumerate(request.args):
         values = request.args.getlist(key)
+        if n >= 100 or len(values) > 100:
+            raise BadRequest("too_many_parameters", "查询参数过多", "Too many query parameters")
+        for value in values:
+            if query_int_out_of_range(value):
+                raise BadRequest("integer_out_of_range", f"查询参数“{key[:50]}”超出范围",
+                                 f"Query parameter {key[:50]!r} is out of range", {"max": MAX_QUERY_INT})
+            issue = check_query_value(key[:50], value)
+            if issue is not None:
+                issues.append(issue)
         data[key] = values if key in list_fields else values[-1]
+    if issues:
+        raise InvalidInput(cap_issues(issues), code="invalid_query", message_zh="查询参数不符合要求",
+                           message_en="The query parameters are not valid")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -243,10 +331,12 @@ def _render(result: Any, status: int) -> Response:
         return result
     if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], int):
         status, result = result
+    # python mode, then json.dumps with _json_default: a naive datetime (SQLite's) is written as UTC
+    # with its zone, where pydantic's json mode would drop the zone and break the date-time schema
     if isinstance(result, BaseModel):
-        result = result.model_dump(mode="json")
+        result = result.model_dump(mode="python")
     elif isinstance(result, list):
-        result = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result]
+        result = [r.model_dump(mode="python") if isinstance(r, BaseModel) else r for r in result]
     return json_response(result, status=status)
 
 
@@ -299,6 +389,10 @@ class Api:
             )
 
             def entry(svc, request, **path_values):  # noqa: ANN001, ANN202
+                for value in path_values.values():
+                    # no id has control characters or is this long: nothing is looked up with it
+                    if len(value) > 200 or text_issue(value, "path") is not None or "\ufffd" in value:
+                        raise NotFound("not_found", "请求的对象不存在", "No such object")
                 kwargs: dict[str, Any] = dict(path_values)
                 if roles is not None:
                     principal = principal_from_header(svc.settings, request.headers.get("Authorization"))
@@ -367,6 +461,8 @@ class Api:
                 qschema = r.query.model_json_schema(ref_template="#/components/schemas/{model}")
                 required = set(qschema.get("required", []))
                 for name, prop in qschema.get("properties", {}).items():
+                    if prop.get("type") == "integer":
+                        prop = {"maximum": MAX_QUERY_INT, "minimum": -MAX_QUERY_INT, **prop}
                     param = {"name": name, "in": "query", "required": name in required, "schema": prop}
                     if prop.get("type") == "array":
                         param.update({"style": "form", "explode": True})
@@ -404,6 +500,11 @@ class Api:
                 ]
             if r.query is not None:
                 errors.append(ErrorSpec(422, "invalid_query", "query parameters break the schema"))
+                errors.append(ErrorSpec(400, "integer_out_of_range", "an integer beyond 2^53-1"))
+            if r.body is not None:
+                errors.append(ErrorSpec(400, "json_too_deep", "JSON nested too deep or too many keys"))
+            if "{" in r.path:
+                errors.append(ErrorSpec(404, "not_found", "no object with that id"))
             by_status: dict[int, list[ErrorSpec]] = {}
             for e in errors:
                 by_status.setdefault(e.status, []).append(e)
@@ -436,5 +537,7 @@ ERROR_SCHEMA = {
         "message_zh": {"type": "string", "description": "message in simplified Chinese"},
         "message_en": {"type": "string", "description": "message in English"},
         "details": {"type": "object"},
+        "status": {"type": "integer", "description": "the HTTP status, repeated"},
+        "request_id": {"type": "string", "description": "the X-Correlation-Id to quote in a report"},
     },
 }

@@ -72,6 +72,7 @@ def ingest(
     display_name: str | None = None,
     quarantine_key: str | None = None,
     before_commit: Callable[[str, str], None] | None = None,
+    declared_size: int | None = None,
 ) -> dict[str, Any]:
     """Spool, check, store and announce one upload; refusals are announced and re-raised.
 
@@ -82,6 +83,9 @@ def ingest(
     evidence_id = str(uuid.uuid4())
     limit = config.policy.limits.for_kind(kind)
     try:
+        if declared_size is not None and declared_size > limit:
+            # refused before a byte is read: the client (and the router) get the 413 at once
+            refuse("too_large", limit_bytes=limit)
         with spooled(source, limit, config.chunk_size) as spool:
             inspection = inspect_spooled(
                 spool.path, spool.fingerprint, config.policy, declared_kind=kind, declared_mime=declared_mime

@@ -22,7 +22,9 @@ def _assert_error(resp, status: int, code: str) -> dict:
     assert resp.status_code == status, resp.text
     assert resp.headers["Content-Type"].startswith("application/json")
     body = resp.json()
-    assert set(body) == {"code", "message_zh", "message_en", "details"}
+    # one error policy (gongyi/http): the status and the request id repeated in every refusal
+    assert set(body) == {"code", "message_zh", "message_en", "details", "status", "request_id"}
+    assert body["status"] == status and body["request_id"] == resp.headers["X-Correlation-Id"]
     assert body["code"] == code and body["message_zh"] and body["message_en"]
     return body
 

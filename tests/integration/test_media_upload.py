@@ -128,14 +128,20 @@ def test_oversize_stream_stops_at_the_limit(media, db, settings):
 
 def test_path_characters_in_the_file_name_reach_neither_storage_nor_display(media, db, settings):
     sub, token = ms.applicant(settings)
+    accepted = 0
     for i, name in enumerate(hostile.HOSTILE_FILENAMES):
         resp = ms.upload(media, token, hostile.valid_jpeg(seed=20 + i), "image", "image/jpeg", filename=name)
+        if any((ord(c) < 32 and c not in "\t\n\r") or 0x7f <= ord(c) <= 0x9f for c in name):
+            # control characters are refused in every text, a query's included (gongyi/limits.py)
+            assert resp.status_code == 422 and resp.json()["code"] == "invalid_query", (name, resp.text)
+            continue
+        accepted += 1
         assert resp.status_code == 201, (name, resp.text)
         shown = resp.json()["display_name"]
         assert "/" not in shown and "\\" not in shown and ".." not in shown[:2] and len(shown) <= 120
         assert not any(ord(c) < 32 or c == "\u202e" for c in shown)
     rows = db.evidence_of(sub)
-    assert len(rows) == len(hostile.HOSTILE_FILENAMES)
+    assert len(rows) == accepted
     assert all(r["object_key"].startswith("sha256/") and r["object_key"].count("/") == 3 for r in rows)
     keys = ms.bucket_keys(settings)
     assert not any("etc" in k or "passwd" in k or "script" in k for b in keys.values() for k in b)

@@ -32,8 +32,11 @@ def _code_upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-UpperCode = Annotated[str | None, BeforeValidator(_code_upper)]
+Text = Annotated[Annotated[str, Field(max_length=20000)] | None, BeforeValidator(_blank_to_none)]
+# names, codes, addresses and contact details are one line each (900 KB names were accepted)
+Line = Annotated[Annotated[str, Field(max_length=200)] | None, BeforeValidator(_blank_to_none)]
+LongLine = Annotated[Annotated[str, Field(max_length=500)] | None, BeforeValidator(_blank_to_none)]
+UpperCode = Annotated[Annotated[str, Field(max_length=64)] | None, BeforeValidator(_code_upper)]
 OptDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
 
@@ -42,54 +45,54 @@ class _Part(BaseModel):
 
 
 class Applicant(_Part):
-    name: Text = None
-    type: Text = None  # applicant type code from the call
+    name: Line = None
+    type: Line = None  # applicant type code from the call
     credit_code: UpperCode = None  # unified social credit code (统一社会信用代码)
-    province: Text = None
-    address: Text = None
+    province: Line = None
+    address: LongLine = None
 
 
 class Contact(_Part):
     """Personal data: only the applicant, its unit and organiser staff may see it."""
 
-    name: Text = None
-    title: Text = None
-    mobile: Text = None
-    email: Text = None
+    name: Line = None
+    title: Line = None
+    mobile: Line = None
+    email: Line = None
 
 
 class Approval(_Part):
     """The supervising department's approval (规范性)."""
 
-    department: Text = None
-    document_no: Text = None
+    department: Line = None
+    document_no: Line = None
 
 
 class Platform(_Part):
     """Where the project lives online (平台化)."""
 
-    website: Text = None
-    app: Text = None
-    mini_program: Text = None
-    account: Text = None
+    website: LongLine = None
+    app: Line = None
+    mini_program: Line = None
+    account: Line = None
 
 
 class Figure(_Part):
-    label: Text = None
-    value: Text = None
+    label: Line = None
+    value: Line = None
 
 
 class MediaReport(_Part):
-    title: Text = None
-    outlet: Text = None
+    title: LongLine = None
+    outlet: Line = None
     published_on: OptDate = None
-    url: Text = None
-    screenshot_evidence_id: Text = None
+    url: LongLine = None
+    screenshot_evidence_id: Line = None
 
 
 class ApplicationForm(_Part):
-    project_name: Text = None
-    category: Text = None
+    project_name: Line = None
+    category: Line = None
     applicant: Applicant = Field(default_factory=Applicant)
     contact: Contact = Field(default_factory=Contact)
     started_on: OptDate = None
@@ -104,7 +107,7 @@ class ApplicationForm(_Part):
     media_reports: list[MediaReport] = Field(default_factory=list)
     image_evidence_ids: list[str] = Field(default_factory=list)
     video_evidence_ids: list[str] = Field(default_factory=list)
-    unit_code: Text = None
+    unit_code: Line = None
 
 
 def parse_form(data: dict[str, Any]) -> ApplicationForm:

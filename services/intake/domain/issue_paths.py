@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from gongyi.errors import Issue
+from gongyi.limits import MAX_NAMED
 
 
 def format_path(parts: Iterable[str | int]) -> str:
@@ -24,7 +25,8 @@ def format_path(parts: Iterable[str | int]) -> str:
 def validation_issues(exc: ValidationError, code: str, prefix: str = "") -> list[Issue]:
     """One issue per pydantic error; the English message is pydantic's own, the Chinese one generic."""
     issues: list[Issue] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False, include_input=False)
+    for err in errors[:MAX_NAMED]:
         # Drop pydantic's union/validator tags (e.g. "function-after[...]") from the location.
         loc = [p for p in err["loc"] if isinstance(p, int) or "[" not in str(p)]
         path = format_path(loc)
@@ -39,4 +41,8 @@ def validation_issues(exc: ValidationError, code: str, prefix: str = "") -> list
                 details={"type": err["type"]},
             )
         )
+    if len(errors) > MAX_NAMED:  # name at most 20 (60,000 unknown keys once made an 11.6 MB answer)
+        rest = len(errors) - MAX_NAMED
+        issues.append(Issue("more_issues", f"另有 {rest} 处问题未列出", f"{rest} more issues not listed", prefix,
+                            {"count": rest}))
     return issues

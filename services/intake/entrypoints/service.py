@@ -18,6 +18,7 @@ from gongyi.health import check_broker, check_database
 from gongyi.http.api import PUBLIC, Api
 from gongyi.http.auth import Principal
 from gongyi.http.platform import platform_routes
+from gongyi.pii import form_for
 from services.intake import handlers
 from services.intake.domain.applications import Application
 from services.intake.domain.xlsx_import import build_template
@@ -51,7 +52,10 @@ MAX_IMPORT_BYTES = 20 << 20
 SEES_DUPLICATE_FLAGS = ("unit", "staff")
 
 
-def _out(uow: UnitOfWork, app: Application, duplicate_flags: list[dict[str, Any]] | None = None) -> ApplicationOut:
+def _out(uow: UnitOfWork, app: Application, duplicate_flags: list[dict[str, Any]] | None = None,
+         principal: Principal | None = None) -> ApplicationOut:
+    """``principal``: whose view (gongyi/pii.py). The applicant and its vetting unit see the contact;
+    staff only with the ``pii`` claim."""
     return ApplicationOut(
         evidence_warnings=handlers.evidence_warnings_for(uow, app),
         id=app.id,
@@ -60,7 +64,8 @@ def _out(uow: UnitOfWork, app: Application, duplicate_flags: list[dict[str, Any]
         state=app.state.value,
         state_label_zh=app.state_label_zh,
         unit_code=app.unit_code,
-        form=app.form,
+        form=form_for(principal, app.form, owner=principal is not None and principal.role == "applicant",
+                      vetting_unit=principal is not None and principal.role == "unit"),
         unit_opinion=app.unit_opinion,
         reason=app.reason,
         batch_id=app.batch_id,
@@ -157,7 +162,8 @@ class IntakeService(platform_routes(api)):
                 uow,
                 handlers.create_application(
                     uow, principal, body.call_id, body.form, submit=body.submit, evidence_summary=summary
-                )
+                ),
+                principal=principal,
             )
 
     @api.route(
@@ -205,8 +211,8 @@ class IntakeService(platform_routes(api)):
             app = ApplicationRepository(uow.session).get(app_id)
             handlers.ensure_visible(principal, app)
             if principal.role not in SEES_DUPLICATE_FLAGS:
-                return _out(uow, app)
-            return _out(uow, app, handlers.duplicate_flags_for(uow, [app.id])[app.id])
+                return _out(uow, app, principal=principal)
+            return _out(uow, app, handlers.duplicate_flags_for(uow, [app.id])[app.id], principal)
 
     @api.route(
         "PUT",
@@ -219,7 +225,7 @@ class IntakeService(platform_routes(api)):
     )
     def save_form(self, principal: Principal, app_id: str, body: FormIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(uow, handlers.update_form(uow, principal, app_id, body.form))
+            return _out(uow, handlers.update_form(uow, principal, app_id, body.form), principal=principal)
 
     @api.route(
         "POST",
@@ -238,7 +244,7 @@ class IntakeService(platform_routes(api)):
     def submit(self, principal: Principal, app_id: str) -> ApplicationOut:
         with self.db as uow:
             app = handlers.submit(uow, principal, app_id, evidence_summary=media_evidence_summary(self.media))
-            return _out(uow, app)
+            return _out(uow, app, principal=principal)
 
     @api.route(
         "POST",
@@ -251,7 +257,7 @@ class IntakeService(platform_routes(api)):
     )
     def withdraw(self, principal: Principal, app_id: str, body: OptionalReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(uow, handlers.withdraw(uow, principal, app_id, body.reason))
+            return _out(uow, handlers.withdraw(uow, principal, app_id, body.reason), principal=principal)
 
     @api.route(
         "POST",
@@ -290,7 +296,8 @@ class IntakeService(platform_routes(api)):
     )
     def return_for_revision(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(uow, handlers.unit_decision(uow, principal, app_id, "return", body.reason))
+            app = handlers.unit_decision(uow, principal, app_id, "return", body.reason)
+            return _out(uow, app, principal=principal)
 
     @api.route(
         "POST",
@@ -303,7 +310,8 @@ class IntakeService(platform_routes(api)):
     )
     def reject(self, principal: Principal, app_id: str, body: ReasonIn) -> ApplicationOut:
         with self.db as uow:
-            return _out(uow, handlers.unit_decision(uow, principal, app_id, "reject", body.reason))
+            app = handlers.unit_decision(uow, principal, app_id, "reject", body.reason)
+            return _out(uow, app, principal=principal)
 
     @api.route(
         "POST",

@@ -16,6 +16,7 @@ from gongyi.errors import Issue
 from .fingerprints import EvidenceFingerprint, build_fingerprint
 from .images import ImageInfo, inspect_image
 from .limits import Fingerprinter, SizeLimits
+from .pdfs import inspect_pdf
 from .quality import ImageRules, VideoRules
 from .refusals import refuse
 from .sniff import Kind, Sniffed, sniff
@@ -72,6 +73,7 @@ def inspect_spooled(
         media = inspect_video(path, sniffed.mime, policy.videos, policy.phash_bands)
     else:
         check_pdf_end(fingerprinter.tail or fingerprinter.head)
+        inspect_pdf(path)
     return Inspection(
         sniffed=sniffed,
         fingerprint=build_fingerprint(fingerprinter, sniffed, media),

@@ -57,6 +57,26 @@ CATALOGUE: dict[str, tuple[type[DomainError], str, str]] = {
         "文件已损坏或不完整，无法读取",
         "The file is corrupt or truncated and cannot be read",
     ),
+    "pdf_javascript": (
+        MediaRefused,
+        "PDF 文档含有脚本（JavaScript），已拒收；请另存为不含脚本的 PDF 后重新上传",
+        "The PDF contains JavaScript and is refused; save it without scripts and upload again",
+    ),
+    "pdf_launch_action": (
+        MediaRefused,
+        "PDF 文档含有启动外部程序的动作，已拒收",
+        "The PDF contains an action that launches a program and is refused",
+    ),
+    "pdf_embedded_file": (
+        MediaRefused,
+        "PDF 文档内嵌了其他文件（附件），已拒收；请将附件单独上传",
+        "The PDF carries embedded files and is refused; upload attachments separately",
+    ),
+    "pdf_encrypted": (
+        MediaRefused,
+        "PDF 文档已加密，无法检查，已拒收",
+        "The PDF is encrypted and cannot be checked, so it is refused",
+    ),
     "decompression_bomb": (
         MediaRefused,
         "图片像素数超过上限（疑似解压炸弹）",

@@ -134,6 +134,7 @@ class MediaService(platform_routes(api)):
                 query.kind,
                 declared_mime=request.headers.get("Content-Type"),
                 display_name=query.filename,
+                declared_size=request.content_length,
             )
         return evidence_out(row, owner_view=True)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gongyi.timestamps import rfc3339
+
 EVIDENCE_STORED = "evidence.stored.v1"
 EVIDENCE_REJECTED = "evidence.rejected.v1"
 EVIDENCE_DELETED = "evidence.deleted.v1"
@@ -18,7 +20,7 @@ def subject(evidence_id: str) -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return rfc3339(value)
 
 
 def stored_data(row: dict[str, Any]) -> dict[str, Any]:

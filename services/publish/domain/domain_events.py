@@ -10,11 +10,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from gongyi.timestamps import rfc3339
+
 SOURCE = "gongyi/publish"
 
 
 def iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    return rfc3339(moment)
 
 
 def make_event(
@@ -27,7 +29,7 @@ def make_event(
         "source": SOURCE,
         "type": event_type,
         "subject": subject,
-        "time": occurred_at.isoformat(),
+        "time": rfc3339(occurred_at),
         "datacontenttype": "application/json",
         "data": data,
     }

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gongyi.errors import Conflict, InvalidInput, Issue
+from gongyi.timestamps import rfc3339
 
 from .rate_limit import RateLimiter
 from .tracking_codes import new_tracking_code
@@ -190,7 +191,7 @@ class Replacement:
             "replacement_application_id": self.replacement_application_id,
             "reason_zh": self.reason_zh,
             "reason_en": self.reason_en,
-            "at": self.at.isoformat(),
+            "at": rfc3339(self.at),
         }
 
 
@@ -302,7 +303,7 @@ class Objection:
         return {
             "tracking_code": self.tracking_code,
             "status": self.status.value,
-            "filed_at": self.filed_at.isoformat(),
+            "filed_at": rfc3339(self.filed_at),
             "resolved_at": _iso(self.resolved_at),
             "resolution_note_zh": self.resolution_note_zh,
         }
@@ -317,7 +318,7 @@ class Objection:
             "status": self.status.value,
             "reason_count": len(self.reasons),
             "evidence_ids": list(self.evidence_ids),
-            "filed_at": self.filed_at.isoformat(),
+            "filed_at": rfc3339(self.filed_at),
         }
 
 
@@ -336,4 +337,4 @@ def find_duplicate(
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return rfc3339(moment)

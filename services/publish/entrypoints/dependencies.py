@@ -1,9 +1,9 @@
 """The public objection endpoint's rate limiter, one per service container.
 
 In memory, per process: behind several replicas each keeps its own buckets, so the effective
-limit is per replica (the reverse proxy should add a global limit). The client address is
-``request.remote_addr``; behind a proxy, the proxy must pass the real address (e.g. werkzeug's
-ProxyFix) or every client shares one bucket.
+limit is per replica (the reverse proxy should add a global limit). A bucket is per client
+address and notice; the address is the real client's (``request.client_address``: the forwarded
+address when the peer is one of ``GONGYI_TRUSTED_PROXIES``, see gongyi/http/forwarded.py).
 ``GONGYI_PUBLISH_OBJECTION_RATE`` is ``<requests>/<seconds>``, default ``5/3600``.
 """
 

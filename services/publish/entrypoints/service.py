@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from nameko.timer import timer
 
+from gongyi import pii
 from gongyi.dependencies import Database, SettingsProvider
 from gongyi.errors import TooManyRequests
 from gongyi.events.consumer import event_handler
@@ -239,7 +240,9 @@ class PublishService(platform_routes(api)):
         it is kept for staff only and never appears in any public output or event. Evidence ids
         (uploaded through media) are accepted as given; their ownership is not checked."""
         try:
-            self.objection_limit.check(request.remote_addr or "unknown")
+            # per real client (X-Forwarded-For from a trusted proxy, gongyi/http/forwarded.py) and per
+            # notice: one person's objections to one list (docs/publish.md)
+            self.objection_limit.check(f"{request.client_address}|{notice_id}")
         except TooManyRequests as exc:
             response = error_response(exc)
             response.headers["Retry-After"] = str(exc.details.get("retry_after", 60))
@@ -284,7 +287,8 @@ class PublishService(platform_routes(api)):
                roles=("staff",), response=StaffObjectionList, errors=[NOTICE_404])
     def list_objections(self, principal: Principal, notice_id: str) -> dict:
         with self.db as uow:
-            return {"items": views.staff_objections(handlers.get_notice(uow, notice_id, public=False))}
+            notice = handlers.get_notice(uow, notice_id, public=False)
+            return {"items": views.staff_objections(notice, pii.may_see_personal_data(principal))}
 
     @api.route("POST", "/notices/{notice_id}/objections/{objection_id}/resolve",
                summary="Resolve an objection / 处理异议", roles=("staff",), body=ResolveIn, response=StaffNoticeOut,

@@ -6,6 +6,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from gongyi import pii
 from gongyi.errors import NotFound
 from services.publish import site
 from services.publish.domain.notice import Notice, NoticeState
@@ -56,14 +57,16 @@ def staff_notice(notice: Notice, key_dates: list[dict[str, str]]) -> dict[str, A
     }
 
 
-def staff_objections(notice: Notice) -> list[dict[str, Any]]:
+def staff_objections(notice: Notice, full_identity: bool = False) -> list[dict[str, Any]]:
+    """The objector's name and contact in full only for staff with the ``pii`` claim (gongyi/pii.py)."""
+    shown = (lambda v: v) if full_identity else pii.mask
     return [
         {
             "id": o.id,
             "tracking_code": o.tracking_code,
             "application_id": o.application_id,
-            "name": o.name,
-            "contact": o.contact,
+            "name": shown(o.name),
+            "contact": shown(o.contact),
             "relation": o.relation,
             "reasons": [r.text for r in o.reasons],
             "evidence_ids": o.evidence_ids,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from gongyi.timestamps import rfc3339
 from services.publish.domain.notice import Notice, NoticeState
 from services.publish.domain.objections import Objection, ObjectionStatus, ReasonEntry, Replacement
 from services.publish.domain.reports import ProgressReport, ReportState, TypicalCase
@@ -15,7 +16,7 @@ from services.publish.domain.selection import EvidenceRef, SelectionEntry
 
 
 def _t(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    return rfc3339(value)
 
 
 def _dt(value: str | None) -> dt.datetime | None:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gongyi.errors import InvalidInput, Issue
+from gongyi.timestamps import rfc3339
 from services.review.domain.refusals import issue
 
 from .aggregation import AggregationMethod, AggregationResult
@@ -91,7 +92,7 @@ def rank(
         ranked.append(RankedProject(
             project_id=p.project_id, category=m.category, rank=i, category_rank=per_cat[m.category],
             score=p.score, median=p.median, n_reviews=p.n_reviews, first_criterion=first,
-            forwarded_at=m.forwarded_at.isoformat() if m.forwarded_at else None,
+            forwarded_at=rfc3339(m.forwarded_at),
             disagreement=p.disagreement, tie_break=tie))
     return tuple(ranked)
 
@@ -233,7 +234,7 @@ def take_snapshot(
         for r in sorted(ranked, key=lambda x: x.rank)
     )
     snap = SelectionSnapshot(
-        call_id=call_id, taken_at=taken_at.isoformat(), method=tuple(sorted(asdict(method).items())),
+        call_id=call_id, taken_at=rfc3339(taken_at), method=tuple(sorted(asdict(method).items())),
         quota=selection.quota,
         per_category=tuple((c, lo, hi) for c, (lo, hi) in sorted(selection.per_category.items())),
         entries=entries, inputs_digest=inputs_digest(aggregation) if aggregation else "",

@@ -71,7 +71,12 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
         raise refusal("invalid_cursor") from exc
-    if not isinstance(values, list):
+    # only what encode_cursor makes: a short list of scalars (a crafted one once reached the search
+    # engine and came back as 503)
+    if not isinstance(values, list) or not 0 < len(values) <= 4 or not all(
+        v is None or isinstance(v, int | float | str) and not isinstance(v, bool) and len(str(v)) <= 200
+        for v in values
+    ):
         refuse("invalid_cursor")
     return values
 
@@ -126,7 +131,13 @@ def build_query(p: SearchParams) -> dict[str, Any]:
             "post_tags": ["</em>"],
         }
     if p.cursor:
-        body["search_after"] = decode_cursor(p.cursor)
+        after = decode_cursor(p.cursor)
+        # [number, application id]: the sort keys' own types, else the engine fails on them
+        if len(after) != len(SORTS[p.sort]) or not isinstance(after[-1], str) or not all(
+            v is None or isinstance(v, int | float) for v in after[:-1]
+        ):
+            refuse("invalid_cursor")
+        body["search_after"] = after
     return body
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gongyi.timestamps import rfc3339
+
 SCREENING_DECIDED = "screening.decided.v1"
 ASSIGNMENT_MADE = "assignment.made.v1"
 ASSIGNMENT_REMOVED = "assignment.removed.v1"
@@ -18,7 +20,7 @@ SELECTION_CONFIRMED = "selection.confirmed.v1"
 def screening_decided(application_id: str, call_id: str, decision: str, reason: str, by: str,
                       at: datetime) -> dict[str, Any]:
     return {"application_id": application_id, "call_id": call_id, "decision": decision, "reason": reason,
-            "decided_by": by, "decided_at": at.isoformat()}
+            "decided_by": by, "decided_at": rfc3339(at)}
 
 
 def assignment(application_id: str, call_id: str, expert_id: str, reason: str) -> dict[str, Any]:
@@ -28,4 +30,4 @@ def assignment(application_id: str, call_id: str, expert_id: str, reason: str) -
 def review_submitted(review_id: str, application_id: str, expert_id: str, total: float,
                      at: datetime) -> dict[str, Any]:
     return {"review_id": review_id, "application_id": application_id, "expert_id": expert_id,
-            "total": round(total, 6), "submitted_at": at.isoformat()}
+            "total": round(total, 6), "submitted_at": rfc3339(at)}

@@ -177,6 +177,10 @@ def decline(uow: ReviewUnitOfWork, principal: Principal, app_id: str, reason: st
 def declare_conflict(uow: ReviewUnitOfWork, principal: Principal, app_id: str, reason: str) -> dict[str, Any]:
     """The expert recognises a conflict on opening a project: never shown again, seat refilled."""
     expert_id = expert_id_of(principal)
+    if uow.assignments.status(app_id, expert_id) is None:
+        # only on a project offered or assigned to this expert; an unknown id gets the very same 404,
+        # so declaring conflicts cannot probe which project ids exist
+        refuse("project_not_found/expert", {"application_id": app_id})
     project = project_or_404(uow, app_id)
     declaration = declare_on_open(expert_id, app_id, reason, now())
     if not uow.experts.has_declared(expert_id, app_id):

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from gongyi import pii
 from gongyi.http.auth import Principal
+from gongyi.timestamps import rfc3339
 from services.review.domain.call_rules import CallRules, call_rules
 from services.review.domain.refusals import refuse
 from services.review.storage.unit_of_work import ReviewUnitOfWork
@@ -53,7 +55,7 @@ def application_view(project: dict[str, Any]) -> dict[str, Any]:
         **(project.get("form") or {}),
         "unit_code": project.get("unit_code"),
         "unit_opinion": project.get("unit_opinion"),
-        "forwarded_at": forwarded.isoformat() if isinstance(forwarded, datetime) else forwarded,
+        "forwarded_at": rfc3339(forwarded) if isinstance(forwarded, datetime) else forwarded,
     }
 
 
@@ -64,8 +66,9 @@ def expert_id_of(principal: Principal) -> str:
 
 
 def may_see_personal_data(principal: Principal) -> bool:
-    """Staff whose token carries ``pii: true`` may see contacts; nobody else does."""
-    return principal.role == "staff" and principal.claims.get("pii") is True
+    """Staff whose token carries ``pii: true`` may see contacts; nobody else in review does
+    (the platform's one policy, gongyi/pii.py)."""
+    return pii.may_see_personal_data(principal)
 
 
 def audit(uow: ReviewUnitOfWork, principal: Principal, action: str, entity: str, entity_id: str,

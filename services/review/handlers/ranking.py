@@ -12,6 +12,7 @@ from typing import Any
 
 from gongyi.errors import InvalidInput
 from gongyi.http.auth import Principal
+from gongyi.timestamps import rfc3339
 from services.review.domain.aggregation import AggregationMethod, AggregationResult, ReviewInput, aggregate
 from services.review.domain.ranking import (
     ProjectMeta,
@@ -196,7 +197,7 @@ def adjust(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_i
     selected += [{"application_id": a, "basis": "staff_adjustment"} for a in add if a not in current]
     selected.sort(key=lambda s: ranked[s["application_id"]]["rank"])
     adjustments = list(row.adjustments) + [{"add": add, "remove": remove, "reason": reason.strip(),
-                                            "by": principal.sub, "at": now().isoformat()}]
+                                            "by": principal.sub, "at": rfc3339(now())}]
     uow.rankings.change_proposal(proposal_id, selected=selected, adjustments=adjustments, updated_at=now())
     audit(uow, principal, "selection.adjust", "proposal", proposal_id, before={"selected": current},
           after={"selected": [s["application_id"] for s in selected]}, reason=reason.strip())
@@ -242,7 +243,7 @@ def confirm(uow: ReviewUnitOfWork, principal: Principal, call_id: str, proposal_
         snapshot_hash=snapshot.content_hash, confirmed_by=principal.sub, confirmed_at=at)
     uow.rankings.change_proposal(proposal_id, status="confirmed", updated_at=at)
     data = {
-        "selection_id": selection_id, "call_id": call_id, "call_title": rules.title, "confirmed_at": at.isoformat(),
+        "selection_id": selection_id, "call_id": call_id, "call_title": rules.title, "confirmed_at": rfc3339(at),
         "confirmed_by": principal.sub,
         "method": {**asdict(method), "ranking_id": row.ranking_id, "inputs_digest": snapshot.inputs_digest},
         "snapshot_hash": snapshot.content_hash, "entries": entries, "reserves": reserve_list,

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from gongyi.errors import InvalidInput
+from gongyi.timestamps import rfc3339
 from services.review.domain.duplicates import (
     settle_different_projects,
     settle_same_project,
@@ -31,7 +32,7 @@ def _settlement_view(repo: DuplicateRepository, settlement_id: str | None) -> di
         "keep_id": s["keep_id"],
         "action": s["action"],
         "decided_by": s["decided_by"],
-        "decided_at": s["decided_at"].isoformat() if s["decided_at"] else None,
+        "decided_at": rfc3339(s["decided_at"]) if s["decided_at"] else None,
         "note": s["note"],
     }
 
@@ -65,8 +66,8 @@ def suspicion_view(repo: DuplicateRepository, s: dict[str, Any], detail: bool = 
         "cross_unit": s["cross_unit"],
         "cluster_id": s["cluster_id"],
         "status": s["status"],
-        "created_at": s["created_at"].isoformat(),
-        "updated_at": s["updated_at"].isoformat(),
+        "created_at": rfc3339(s["created_at"]),
+        "updated_at": rfc3339(s["updated_at"]),
         "settlement": _settlement_view(repo, s["settlement_id"]),
     }
     if detail:
