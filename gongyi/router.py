@@ -23,6 +23,7 @@ HOP_BY_HOP = {
     "content-length",
 }
 CHUNK = 64 * 1024
+PAGE_MOUNTS = {"console"}
 
 
 def make_router(backends: dict[str, tuple[str, int]]) -> Callable:
@@ -30,6 +31,8 @@ def make_router(backends: dict[str, tuple[str, int]]) -> Callable:
         path = environ.get("PATH_INFO", "")
         parts = path.split("/")
         service = parts[2] if len(parts) > 2 and parts[1] == "api" else None
+        if service is None and len(parts) > 1 and parts[1] in PAGE_MOUNTS:
+            service = parts[1]  # /console/...: a service that serves pages at its own top-level path
         if service not in backends:
             body = (
                 (
