@@ -27,10 +27,13 @@ def read_maildir(path: str | Path) -> list[email.message.EmailMessage]:
 
 class MaildirHandler:
     def __init__(self, path: str) -> None:
-        self.box = mailbox.Maildir(path, create=True)
+        self.path = path
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook name
-        self.box.add(envelope.original_content or envelope.content)
+        # opened per message: a folder removed meanwhile (a cleaned data dir) is made again
+        for sub in ("tmp", "new", "cur"):  # Maildir(create=True) makes them only for a new folder
+            Path(self.path, sub).mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(self.path, create=False).add(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
 
 

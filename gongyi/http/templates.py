@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,11 +31,13 @@ def local_time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else str(value)
 
 
-def make_environment(folder: str | Path, **globals_: Any) -> Environment:
+def make_environment(folder: str | Path, undefined: type[Undefined] = StrictUndefined, **globals_: Any) -> Environment:
+    """``undefined``: StrictUndefined (a misspelt name fails the test instead of rendering blank);
+    pages over other services' JSON, where optional keys may be absent, pass ChainableUndefined."""
     env = Environment(
         loader=FileSystemLoader(str(folder)),
         autoescape=True,  # every template, whatever its extension
-        undefined=StrictUndefined,  # a misspelt name fails the test instead of rendering blank
+        undefined=undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

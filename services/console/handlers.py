@@ -206,10 +206,11 @@ def _recipients(r: ConsoleRepository, audience: notes.Audience) -> list[Account]
         owner = r.owner(audience.key)
         account = r.account(owner) if owner else None
         return [account] if account is not None and account.active else []
+    # invited people hear of work for them by e-mail even before their first sign-in
     if audience.kind == "unit":
-        return r.accounts_where(role="unit", unit_code=audience.key)
+        return r.accounts_where(include_pending=True, role="unit", unit_code=audience.key)
     if audience.kind == "expert":
-        return r.accounts_where(role="expert", expert_id=audience.key)
+        return r.accounts_where(include_pending=True, role="expert", expert_id=audience.key)
     return r.accounts_where(role="staff")
 
 

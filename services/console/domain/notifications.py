@@ -77,7 +77,7 @@ def _objection_filed(d: dict[str, Any]) -> list[Message]:
 
 
 def _objection_resolved(d: dict[str, Any]) -> list[Message]:
-    outcome = {"upheld": "异议成立", "rejected": "异议不成立"}.get(d.get("outcome", ""), d.get("outcome", ""))
+    outcome = {"upheld": "异议成立", "dismissed": "异议不成立"}.get(d.get("outcome", ""), d.get("outcome", ""))
     return [Message(Audience("owner", d["application_id"]), "针对您项目的异议已答复",
                     f"处理结果：{outcome}。说明：{d.get('resolution_note_zh', '')}",
                     f"/console/applicant/applications/{d['application_id']}")]

@@ -9,6 +9,7 @@ and checks; the console owns only accounts, sessions, notifications and its e-ma
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -301,8 +302,9 @@ class ConsoleService(platform_routes(api)):
         ids = pg.form.getlist("application_ids")
         if not ids:
             raise refuse("missing_field", field="application_ids")
-        pg.api.post("/api/intake/batches", json={"application_ids": ids,
-                                                 "idempotency_key": f"console-{pg.visit.csrf[:8]}-{'-'.join(ids)}"[:120]})
+        # the same selection posted twice (a double click) forwards one batch
+        key = "console-" + hashlib.sha256(" ".join(sorted(ids)).encode()).hexdigest()[:32]
+        pg.api.post("/api/intake/batches", json={"application_ids": ids, "idempotency_key": key})
         return pg.redirect("/unit/", "forwarded")
 
     # ------------------------------------------------------------------ expert
@@ -315,7 +317,7 @@ class ConsoleService(platform_routes(api)):
     def expert_project(self, pg: Page, app_id: str) -> Response:
         view = pg.api.get(f"/api/review/expert/projects/{quote(app_id)}")
         try:
-            review = pg.api.get(f"/api/review/reviews/{quote(app_id)}")
+            review = (pg.api.get(f"/api/review/reviews/{quote(app_id)}").get("items") or [{}])[0]
         except DomainError:
             review = {}
         return pg.render("expert/project.html", view=view, review=review, app_id=app_id,
@@ -533,8 +535,8 @@ class ConsoleService(platform_routes(api)):
     @page("GET", "/public/objections")
     def objection_status(self, pg: Page) -> Response:
         code = pg.arg("code").strip()
-        status = pg.service.api_for(None).get(f"/api/publish/objections/{quote(code)}") if code else None
-        return pg.render("public/objection_status.html", code=code, status=status)
+        found = pg.service.api_for(None).get(f"/api/publish/objections/{quote(code)}") if code else None
+        return pg.render("public/objection_status.html", code=code, objection=found)
 
 
 def _public_notices(pg: Page) -> list[dict]:

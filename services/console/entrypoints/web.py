@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import ChainableUndefined
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -48,7 +49,7 @@ class PageEntrypoint(HttpRequestHandler):
 
 
 http = PageEntrypoint.decorator
-templates = make_environment(HERE / "templates", role_labels=acc.ROLE_LABELS, prefix=PREFIX)
+templates = make_environment(HERE / "templates", ChainableUndefined, role_labels=acc.ROLE_LABELS, prefix=PREFIX)
 
 
 @dataclass
@@ -134,7 +135,7 @@ def serve(service: Any, request: Request, fn: Callable, area: str | None, needs_
     except Exception:  # a page must answer with a page, not nameko's bare 500
         log.exception("console page %s failed", request.path)
         response = pg.render("error.html", status=500, code="internal_error",
-                             message="页面出错，请稍后重试", details={})
+                             message="页面出错，请稍后重试", details={}, issues=[])
     return finish(service, pg, response)
 
 

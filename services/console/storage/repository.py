@@ -60,8 +60,10 @@ class ConsoleRepository:
     def activate(self, account_id: str) -> None:
         self.s.execute(accounts.update().where(accounts.c.id == account_id).values(status="active"))
 
-    def accounts_where(self, **match: str) -> list[Account]:
-        query = sa.select(accounts).where(accounts.c.status == "active")
+    def accounts_where(self, include_pending: bool = False, **match: str) -> list[Account]:
+        query = sa.select(accounts)
+        if not include_pending:
+            query = query.where(accounts.c.status == "active")
         for column, value in match.items():
             query = query.where(accounts.c[column] == value)
         return [_account(r) for r in self.s.execute(query.order_by(accounts.c.created_at))]  # type: ignore[misc]
