@@ -8,7 +8,6 @@ it checked; exits non-zero (with the reason) when a step does not show what a pe
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re

@@ -21,7 +21,7 @@ from gongyi.http.platform import platform_routes
 from services.publish import handlers, site
 from services.publish.domain.exports import export
 from services.publish.domain.feeds import atom_feed, case_entry, list_entry
-from services.publish.domain.html_pages import (
+from services.publish.entrypoints.pages import (
     render_case_page,
     render_final_list_page,
     render_notice_page,

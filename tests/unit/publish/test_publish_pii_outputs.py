@@ -19,7 +19,7 @@ from publish_support import (
 
 from services.publish.domain import exports
 from services.publish.domain.feeds import atom_feed, case_entry, list_entry
-from services.publish.domain.html_pages import (
+from services.publish.entrypoints.pages import (
     render_final_list_page,
     render_notice_page,
     render_project_pages,
