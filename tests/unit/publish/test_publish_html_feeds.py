@@ -5,6 +5,10 @@ from html.parser import HTMLParser
 from publish_support import SH, at, make_entries
 
 from services.publish.domain.feeds import ATOM_NS, atom_feed, case_entry, list_entry
+from services.publish.domain.notice import Notice
+from services.publish.domain.public_view import public_entry
+from services.publish.domain.reports import ProgressReport, publish_as_case
+from services.publish.domain.selection import SelectionEntry
 from services.publish.entrypoints.pages import (
     render_case_page,
     render_final_list_page,
@@ -12,10 +16,6 @@ from services.publish.entrypoints.pages import (
     render_project_page,
     render_project_pages,
 )
-from services.publish.domain.notice import Notice
-from services.publish.domain.public_view import public_entry
-from services.publish.domain.reports import ProgressReport, publish_as_case
-from services.publish.domain.selection import SelectionEntry
 
 A = f"{{{ATOM_NS}}}"
 
