@@ -24,6 +24,8 @@ class ConsoleEnv(GivenEnviron, BaseSettings):
     # "auto": Secure cookies outside the embedded mode; "always" / "never" to force
     secure_cookies: str = "auto"
     mail_interval_s: float = 1.0
+    # the first wait before a refused e-mail is tried again; it doubles up to 10 minutes
+    mail_retry_first_s: float = 5.0
     # seconds an API token minted for one page request lives
     api_token_ttl_s: int = 300
 

@@ -76,7 +76,9 @@ def sign_in(uow: UnitOfWork, visit: Visit, email: str, password: str, client: st
     address = (email or "").strip().lower()
     keys = (f"email:{address}", f"client:{client}")
     since = now - dt.timedelta(seconds=window)
-    if any(sess.too_many_attempts(r.failures(k, since), now, limit, window) for k in keys):
+    # one address may be a whole office behind NAT: it gets ten times an account's allowance
+    limits = {keys[0]: limit, keys[1]: limit * 10}
+    if any(sess.too_many_attempts(r.failures(k, since), now, limits[k], window) for k in keys):
         raise refuse("too_many_attempts", retry_after_s=window)
     account, stored = r.account_by_email(address)
     if account is None or not acc.verify_password(stored, password):
@@ -229,14 +231,14 @@ def notify_from_event(uow: UnitOfWork, event: dict[str, Any], origin: str) -> in
     return count
 
 
-def send_due_mail(uow: UnitOfWork, mailer: Mailer, batch: int = 50) -> tuple[int, int]:
+def send_due_mail(uow: UnitOfWork, mailer: Mailer, batch: int = 50, retry_first_s: float = 5.0) -> tuple[int, int]:
     """Send what is due; a refusal leaves the message in the outbox for a later attempt."""
     r, sent, failed = repo(uow), 0, 0
     for mail in r.due_mail(now_utc(), batch):
         try:
             mailer(mail["to_addr"], mail["subject"], mail["body"])
         except Exception as exc:  # noqa: BLE001 - any SMTP or network failure: retry later
-            delay = notes.retry_delay_s(mail["attempts"] + 1)
+            delay = notes.retry_delay_s(mail["attempts"] + 1, first=retry_first_s)
             r.mail_failed(mail["id"], f"{type(exc).__name__}: {exc}", now_utc() + dt.timedelta(seconds=delay))
             failed += 1
             uow.commit()

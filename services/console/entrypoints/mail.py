@@ -48,14 +48,16 @@ class MailLoop(BackgroundLoop):
         settings = self.container.config["GONGYI"]
         from services.console.config import load_console_env
 
-        self.idle_wait = load_console_env().mail_interval_s
+        env = load_console_env()
+        self.idle_wait = env.mail_interval_s
+        self.retry_first_s = env.mail_retry_first_s
         self.engine = make_engine(settings.db_url("console"))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.send = smtp_sender(settings.smtp_url, settings.mail_from)
 
     def step(self) -> int:
         with UnitOfWork(self.sessions, "console") as uow:
-            sent, failed = handlers.send_due_mail(uow, self.send, self.batch)
+            sent, failed = handlers.send_due_mail(uow, self.send, self.batch, self.retry_first_s)
         if failed:
             log.warning("console mail: the SMTP server refused; %d message(s) wait in the outbox", failed)
         return sent
