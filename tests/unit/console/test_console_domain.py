@@ -95,7 +95,8 @@ def test_the_sign_in_limit_counts_failures_inside_the_window_only():
     assert not sess.too_many_attempts(old, T0, 5, 300)
 
 
-@pytest.mark.parametrize("text", ["双师课堂 模式\n可复制推广。", "ABC１２３，。\u3000\t", "零宽\u200b空格\ufeff", "é（NFD e\u0301）", ""])
+@pytest.mark.parametrize("text", ["双师课堂 模式\n可复制推广。", "ABC１２３，。\u3000\t", "零宽\u200b空格\ufeff",
+                                  "é（NFD e\u0301）", ""])
 def test_the_material_count_is_intakes_count(text):
     assert count_chars(text) == intake_count_chars(text)
 
