@@ -42,6 +42,8 @@ class Journey:
 
     def axe(self, page: Page, name: str) -> None:
         """axe-core on the page as it is now: serious or critical violations are collected."""
+        if page.locator(".error[data-code=internal_error]").count():
+            raise AssertionError(f"{name}: the console's error page at {page.url}")
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
         for v in result["violations"]:
@@ -276,9 +278,8 @@ class Journey:
         notice_url = notice_url.split("?")[0]
         notice_id = notice_url.rsplit("/", 1)[-1]
         staff.click("#notice-open")
-        expect(staff.locator("#notice-state")).to_have_text("open")
+        expect(staff.locator("#notice-state")).to_have_attribute("data-state", "open")
         self.axe(staff, "staff notice")
-        self.shot(staff, "staff")
 
         # the public objects during the 公示
         public.goto(f"{b}/console/public/notices/{notice_id}")
@@ -307,13 +308,15 @@ class Journey:
         while True:
             staff.goto(notice_url)
             staff.click("#notice-close")
-            if staff.locator("#notice-state").count() and staff.locator("#notice-state").inner_text() == "closed":
+            state = staff.locator("#notice-state")
+            if state.count() and state.get_attribute("data-state") == "closed":
                 break
             if time.monotonic() > deadline:
                 raise AssertionError("the notice could not be closed after its period")
             time.sleep(3)
         staff.click("#notice-publish")
-        expect(staff.locator("#notice-state")).to_have_text("published")
+        expect(staff.locator("#notice-state")).to_have_attribute("data-state", "published")
+        expect(staff.locator("a[href$='final-list/export.xlsx']")).to_be_visible()
         public.goto(f"{b}/console/public/notices/{notice_id}")
         expect(public.locator("caption")).to_have_text("入选名单")
         self.axe(public, "public final list")
@@ -324,6 +327,30 @@ class Journey:
         public.goto(f"{b}/api/publish/notices/{notice_id}/final.html")
         expect(public.locator("h1")).to_contain_text("演练")
         self.axe(public, "publish final list page")
+
+        # the selected project's team reports; its unit confirms; staff accept
+        applicant.goto(f"{b}/console/applicant/reports")
+        applicant.fill("#f-title", "网络课堂一年间")
+        applicant.fill("#f-body", "项目新增覆盖50所乡村学校，开展教师线上培训20场。")
+        applicant.click("button:has-text('报送')")
+        expect(applicant.locator("table")).to_contain_text("网络课堂一年间")
+        self.axe(applicant, "applicant reports")
+        unit.goto(f"{b}/console/unit/reports")
+        unit.click("button:has-text('确认')")
+        expect(unit.locator(".flash")).to_be_visible()
+        self.axe(unit, "unit reports")
+        staff.goto(f"{b}/console/staff/reports")
+        staff.click("button:has-text('采用')")
+        expect(staff.locator("table")).to_contain_text("accepted")
+        self.axe(staff, "staff reports")
+        # staff's other pages: search with facets, the duplicates queue, the call's phases with counts
+        staff.goto(f"{b}/console/staff/search?q=留守儿童&call_id={call_id}")
+        self.axe(staff, "staff search")
+        staff.goto(f"{b}/console/staff/duplicates")
+        self.axe(staff, "staff duplicates")
+        staff.goto(f"{b}/console/staff/calls/{call_id}")
+        expect(staff.locator(".phases")).to_contain_text("forwarded 1")
+        self.shot(staff, "staff")
 
         # notifications: on the console and by e-mail
         applicant.goto(f"{b}/console/notifications")

@@ -116,7 +116,7 @@ class ConsoleService(platform_routes(api)):
                 fresh = handlers.sign_in(uow, pg.visit, pg.form.get("email", ""), pg.form.get("password", ""),
                                          client, self.env.login_rate)
         except DomainError as err:
-            return pg.render("login.html", status=err.status, next=pg.form.get("next", ""), why="",
+            return pg.render("login.html", http_status=err.status, next=pg.form.get("next", ""), why="",
                              error=err.message_zh)
         pg.use_session(fresh)
         target = pg.form.get("next", "")
@@ -146,7 +146,7 @@ class ConsoleService(platform_routes(api)):
                                             origin=self.origin, ttl_s=self.env.confirm_ttl_s)
         except DomainError as err:
             values = {k: f.get(k, "") for k in ("email", "name", "org_name", "org_code")}
-            return pg.render("register.html", status=err.status, values=values, error=err.message_zh)
+            return pg.render("register.html", http_status=err.status, values=values, error=err.message_zh)
         self.mail.kick()
         return pg.redirect("/login", "registered")
 
@@ -200,7 +200,7 @@ class ConsoleService(platform_routes(api)):
             with self.db as uow:
                 account = handlers.invitation_account(uow, secret, purpose)
             where = "invitation" if purpose == "invite" else "reset"
-            return pg.render("set_password.html", status=err.status, title="设置密码", account=account,
+            return pg.render("set_password.html", http_status=err.status, title="设置密码", account=account,
                              error=err.message_zh, action=f"/console/{where}/{secret}")
         return pg.redirect("/login", "password_set")
 
@@ -510,6 +510,70 @@ class ConsoleService(platform_routes(api)):
         params = {k: v for k in ("q", "call_id", "category", "province") if (v := pg.arg(k))}
         result = pg.api.get("/api/review/search", params=params) if params else None
         return pg.render("staff/search.html", result=result, params=params, q=q)
+
+    @page("GET", "/staff/duplicates", area="staff")
+    def staff_duplicates(self, pg: Page) -> Response:
+        showing = pg.arg("status", "open")
+        listed = pg.api.get("/api/review/duplicates", params={"status": showing, "size": 100})
+        return pg.render("staff/duplicates.html", items=listed["items"], showing=showing)
+
+    @page("GET", "/staff/duplicates/<suspicion_id>", area="staff")
+    def staff_duplicate(self, pg: Page, suspicion_id: str) -> Response:
+        """The two projects side by side with the reasons for and against."""
+        detail = pg.api.get(f"/api/review/duplicates/{quote(suspicion_id)}")
+        sides = []
+        for app_id in detail["application_ids"][:2]:
+            try:
+                sides.append(pg.api.get(f"/api/intake/applications/{quote(app_id)}"))
+            except DomainError:
+                sides.append({"id": app_id, "form": {}, "state": ""})
+        return pg.render("staff/duplicate.html", d=detail, sides=sides)
+
+    @page("POST", "/staff/duplicates/<suspicion_id>", area="staff")
+    def staff_settle(self, pg: Page, suspicion_id: str) -> Response:
+        f = pg.form
+        body = {"outcome": f.get("outcome", ""), "note": f.get("note", "")}
+        if body["outcome"] == "same_project":
+            body.update(keep_id=f.get("keep_id") or None, action=f.get("action") or "withdrawn")
+        pg.api.post(f"/api/review/duplicates/{quote(suspicion_id)}/settle", json=body)
+        return pg.redirect(f"/staff/duplicates/{suspicion_id}", "settled")
+
+    @page("GET", "/staff/reports", area="staff")
+    def staff_reports(self, pg: Page) -> Response:
+        items = pg.api.get("/api/publish/reports")["items"]
+        return pg.render("reports.html", items=items, role="staff")
+
+    @page("POST", "/staff/reports/<report_id>/<action>", area="staff")
+    def staff_report_action(self, pg: Page, report_id: str, action: str) -> Response:
+        if action not in ("accept", "return", "publish-case"):
+            raise refuse("missing_field", field="action")
+        body = {"note": pg.form.get("note", "")} if action == "return" else {}
+        pg.api.post(f"/api/publish/reports/{quote(report_id)}/{action}", json=body)
+        return pg.redirect("/staff/reports", "saved")
+
+    @page("GET", "/unit/reports", area="unit")
+    def unit_reports(self, pg: Page) -> Response:
+        items = pg.api.get("/api/publish/reports")["items"]
+        return pg.render("reports.html", items=items, role="unit")
+
+    @page("POST", "/unit/reports/<report_id>/confirm", area="unit")
+    def unit_confirm_report(self, pg: Page, report_id: str) -> Response:
+        pg.api.post(f"/api/publish/reports/{quote(report_id)}/confirm", json={})
+        return pg.redirect("/unit/reports", "saved")
+
+    @page("GET", "/applicant/reports", area="applicant")
+    def applicant_reports(self, pg: Page) -> Response:
+        items = pg.api.get("/api/publish/reports")["items"]
+        mine = pg.api.get("/api/intake/applications", params={"state": "forwarded", "limit": 200})["items"]
+        return pg.render("reports.html", items=items, role="applicant", applications=mine)
+
+    @page("POST", "/applicant/reports", area="applicant")
+    def applicant_file_report(self, pg: Page) -> Response:
+        f = pg.form
+        pg.api.post("/api/publish/reports", json={"application_id": f.get("application_id", ""),
+                                                  "kind": f.get("kind", "work_update"), "title": f.get("title", ""),
+                                                  "body": f.get("body", "")})
+        return pg.redirect("/applicant/reports", "submitted")
 
     # ------------------------------------------------------------------ the public
     @page("GET", "/public/notices/<notice_id>")

@@ -49,7 +49,9 @@ class PageEntrypoint(HttpRequestHandler):
 
 
 http = PageEntrypoint.decorator
-templates = make_environment(HERE / "templates", ChainableUndefined, role_labels=acc.ROLE_LABELS, prefix=PREFIX)
+NOTICE_STATES = {"draft": "草稿", "open": "公示中", "closed": "公示结束", "scheduled": "待发布", "published": "已发布"}
+templates = make_environment(HERE / "templates", ChainableUndefined, role_labels=acc.ROLE_LABELS, prefix=PREFIX,
+                             notice_states=NOTICE_STATES)
 
 
 @dataclass
@@ -78,11 +80,11 @@ class Page:
     def api(self) -> Any:
         return self.service.api_for(self.visit.account)
 
-    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+    def render(self, template: str, http_status: int = 200, **context: Any) -> Response:
         done = DONE.get(self.request.args.get("done", ""), "")
         body = templates.get_template(template).render(
             me=self.visit.account, csrf=self.visit.csrf, done=done, path=self.request.path, **context)
-        return Response(body, status=status, content_type=HTML)
+        return Response(body, status=http_status, content_type=HTML)
 
     def redirect(self, path: str, done: str | None = None) -> Response:
         target = PREFIX + path + (("&" if "?" in path else "?") + f"done={done}" if done else "")
@@ -134,7 +136,7 @@ def serve(service: Any, request: Request, fn: Callable, area: str | None, needs_
         response = refusal(pg, err)
     except Exception:  # a page must answer with a page, not nameko's bare 500
         log.exception("console page %s failed", request.path)
-        response = pg.render("error.html", status=500, code="internal_error",
+        response = pg.render("error.html", http_status=500, code="internal_error",
                              message="页面出错，请稍后重试", details={}, issues=[])
     return finish(service, pg, response)
 
@@ -144,7 +146,7 @@ def refusal(pg: Page, err: DomainError) -> Response:
     if wants_json:
         return pg.json(err.to_dict(), status=err.status)
     issues = (err.details or {}).get("issues") or []
-    return pg.render("error.html", status=err.status, code=err.code, message=err.message_zh, details=err.details,
+    return pg.render("error.html", http_status=err.status, code=err.code, message=err.message_zh, details=err.details,
                      issues=issues)
 
 
