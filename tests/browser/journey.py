@@ -321,6 +321,11 @@ class Journey:
         expect(public.locator("caption")).to_have_text("入选名单")
         self.axe(public, "public final list")
         self.shot(public, "public")
+        public.set_viewport_size({"width": 390, "height": 844})  # a phone
+        self.axe(public, "public final list on a phone")
+        self.shot(public, "public-phone")
+        assert public.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1, "no sideways scrolling"
+        public.set_viewport_size({"width": 1280, "height": 900})
         public.click(f"text={project}")  # publish's own project page (a Jinja template too)
         expect(public.locator("h1")).to_have_text(project)
         self.axe(public, "publish project page")
