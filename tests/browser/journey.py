@@ -354,7 +354,7 @@ class Journey:
         staff.goto(f"{b}/console/staff/duplicates")
         self.axe(staff, "staff duplicates")
         staff.goto(f"{b}/console/staff/calls/{call_id}")
-        expect(staff.locator(".phases")).to_contain_text("forwarded 1")
+        expect(staff.locator(".phases li[data-state=forwarded] strong")).to_have_text("1")
         self.shot(staff, "staff")
 
         # notifications: on the console and by e-mail

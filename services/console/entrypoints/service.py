@@ -278,7 +278,7 @@ class ConsoleService(platform_routes(api)):
         items = pg.api.get("/api/intake/applications", params={**params, "limit": 200})["items"]
         q = pg.arg("q").strip()
         if q:
-            items = [i for i in items if q in (i.get("project_name") or "") or q in (i.get("applicant_name") or "")]
+            items = [i for i in items if q in (i.get("project_name") or "")]
         return pg.render("unit/home.html", items=items, filters={"state": pg.arg("state"), "q": q},
                          states=STATE_ORDER)
 
@@ -320,8 +320,10 @@ class ConsoleService(platform_routes(api)):
             review = (pg.api.get(f"/api/review/reviews/{quote(app_id)}").get("items") or [{}])[0]
         except DomainError:
             review = {}
+        call = pg.api.get(f"/api/intake/calls/{quote(view['call_id'])}")["document"]  # public: the labels
+        labels = {c["code"]: c["label"] for c in call.get("categories", [])}
         return pg.render("expert/project.html", view=view, review=review, app_id=app_id,
-                         criteria=_criteria(view))
+                         criteria=_criteria(view), category_labels=labels)
 
     @page("POST", "/expert/projects/<app_id>/score", area="expert")
     def expert_score(self, pg: Page, app_id: str) -> Response:
