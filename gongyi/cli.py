@@ -56,6 +56,41 @@ def migrate(service: str) -> None:
         click.echo(f"{name}: migrated")
 
 
+@main.group()
+def migrations() -> None:
+    """Check or write migrations from the table definitions in each service's storage/tables.py."""
+
+
+@migrations.command("check")
+@click.argument("service", default="all", type=click.Choice((*SERVICES, "all")))
+def migrations_check(service: str) -> None:
+    """Fail when a table definition has changes that no migration makes (database at head)."""
+    from gongyi.db import MigrationDrift, check_migrations
+
+    settings = load_settings()
+    failed = False
+    for name in SERVICES if service == "all" else (service,):
+        try:
+            check_migrations(name, settings.db_url(name))
+            click.echo(f"{name}: migrations match the tables")
+        except MigrationDrift as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@migrations.command("new")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("-m", "--message", required=True, help="What the change does, in a few words.")
+def migrations_new(service: str, message: str) -> None:
+    """Generate the next migration from the table definitions (review it before committing)."""
+    from gongyi.db import new_migration
+
+    path = new_migration(service, load_settings().db_url(service), message)
+    click.echo(str(path))
+
+
 @main.command()
 @click.option("--role", required=True, type=click.Choice(["applicant", "unit", "expert", "staff"]))
 @click.option("--sub", default=None, help="subject (user id); random when omitted")

@@ -141,7 +141,7 @@ def load_call(run: Run) -> None:
     doc = dict(source)
     doc.update(
         id=run.call_id,
-        title=f"{source['title']}（演练）",
+        title=source["title"],  # publish marks every output of a rehearsal 【演练】 itself
         rehearsal=True,
         window={**source["window"], "opens": (now - dt.timedelta(days=1)).isoformat(),
                 "closes": (now + dt.timedelta(days=30)).isoformat()},

@@ -18,14 +18,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gongyi.db import UnitOfWork
-from gongyi.errors import Conflict, DomainError, Forbidden, InvalidInput, Issue, NotFound, Unavailable
+from gongyi.errors import DomainError, InvalidInput
 from services.media.config import MediaConfig
 from services.media.domain.access import Viewer, can_delete, can_read
 from services.media.domain.fingerprints import EvidenceFingerprint, safe_display_name
 from services.media.domain.limits import Readable
 from services.media.domain.links import parse_media_report
 from services.media.domain.policy import Inspection, inspect_spooled
-from services.media.domain.refusals import CATALOGUE, refuse
+from services.media.domain.refusals import CATALOGUE, refusal, refuse, warning
 from services.media.events.published import (
     EVIDENCE_DELETED,
     EVIDENCE_REJECTED,
@@ -53,8 +53,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _not_found() -> NotFound:
-    return NotFound("evidence_not_found", "证明材料不存在或无权查看", "No such evidence visible to you")
+def _not_found() -> DomainError:
+    return refusal("evidence_not_found")
 
 
 # -- uploads
@@ -109,9 +109,7 @@ def _store_checked(objects: EvidenceObjects, spool: Spooled, fp: EvidenceFingerp
         log.warning("object store failed while storing %s: %s", evidence_id, exc)
         if quarantine_key:
             _quietly(objects.remove_quarantine, quarantine_key)
-        raise Unavailable(
-            "object_store_unavailable", "文件存储暂不可用，请稍后重试", "Object storage is unavailable"
-        ) from exc
+        raise refusal("object_store_unavailable") from exc
 
 
 def _refused(uow: UnitOfWork, objects: EvidenceObjects, err: DomainError, evidence_id: str, owner: Owner,
@@ -238,15 +236,14 @@ def complete_upload(
     uploads = UploadRepository(uow.session)
     session = uploads.get(upload_id, for_update=True)
     if session is None or session["owner_sub"] != owner.sub:
-        raise NotFound("upload_not_found", "上传任务不存在", "No such upload")
+        refuse("upload_not_found")
     if session["status"] == "completed":
         row = EvidenceRepository(uow.session).get(session["evidence_id"])
         uow.rollback()
         if row:
             return row
     if session["status"] != "pending":
-        raise Conflict("upload_not_pending", "该上传任务已结束", "This upload is already finished",
-                       {"status": session["status"]})
+        refuse("upload_not_pending", status=session["status"])
     now = now or _now()
     key = session["quarantine_key"]
     expires_at = session["expires_at"]
@@ -256,12 +253,11 @@ def complete_upload(
         uploads.set_status(upload_id, "expired")
         uow.commit()
         _quietly(objects.remove_quarantine, key)
-        raise DomainError("upload_expired", "上传链接已过期，请重新上传", "The upload link has expired; start again",
-                          status=410)
+        refuse("upload_expired")
     size = objects.quarantine_size(key)
     if size is None:
         uow.rollback()
-        raise Conflict("upload_missing", "尚未收到文件，请先上传", "Nothing was uploaded yet; PUT the file first")
+        refuse("upload_missing")
     return ingest(
         uow,
         objects,
@@ -285,16 +281,7 @@ def create_media_report(uow: UnitOfWork, owner: Owner, data: dict[str, Any]) -> 
     report = parse_media_report(data)
     shot = EvidenceRepository(uow.session).get(report.screenshot_evidence_id)
     if not shot or shot["owner_sub"] != owner.sub or shot["status"] != "stored" or shot["kind"] != "image":
-        raise InvalidInput(
-            [
-                Issue(
-                    "screenshot_not_found",
-                    "截图须为本人已上传且通过检查的图片",
-                    "The screenshot must be an image you uploaded that passed the checks",
-                    "screenshot_evidence_id",
-                )
-            ]
-        )
+        raise InvalidInput([warning("screenshot_not_found", path="screenshot_evidence_id")])
     now = _now()
     evidence_id = str(uuid.uuid4())
     row = {
@@ -345,12 +332,7 @@ def download_link(
 ) -> dict[str, Any]:
     row = readable_evidence(uow, viewer, evidence_id)
     if not row["object_key"]:
-        raise Conflict(
-            "no_file",
-            "媒体报道本身没有文件，请下载其截图",
-            "A media report has no file of its own; download its screenshot",
-            {"screenshot_evidence_id": row["screenshot_evidence_id"]},
-        )
+        refuse("no_file", screenshot_evidence_id=row["screenshot_evidence_id"])
     ttl = config.download_url_ttl_s
     return {
         "url": objects.download_url(row["object_key"], ttl, row["mime"], row["display_name"] or "evidence"),
@@ -393,15 +375,10 @@ def delete_evidence(uow: UnitOfWork, objects: EvidenceObjects, viewer: Viewer, e
     if not can_delete(viewer, row["owner_sub"]):
         grants = GrantRepository(uow.session).for_applications(list(row["attached_to"] or []))
         if can_read(viewer, row["owner_sub"], bool(row["public"]), grants):
-            raise Forbidden("evidence_not_owned", "只能删除本人上传的证明材料", "Only the owner may delete evidence")
+            refuse("evidence_not_owned")
         raise _not_found()
     if row["attached_to"]:
-        raise Conflict(
-            "evidence_attached",
-            "该证明材料已随申报报送，不能删除",
-            "This evidence is attached to a forwarded application and cannot be deleted",
-            {"application_ids": list(row["attached_to"])},
-        )
+        refuse("evidence_attached", application_ids=list(row["attached_to"]))
     _delete(uow, row, "staff_deleted" if viewer.role == "staff" else "owner_deleted", _now())
     uow.commit()
     _drop_unused_objects(uow, objects, [row])  # after commit: an orphan object beats a dangling row

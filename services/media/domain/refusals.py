@@ -8,13 +8,29 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from gongyi.errors import DomainError, Issue, PayloadTooLarge, UnsupportedMediaType
+from gongyi.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Issue,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+)
 
 
 class MediaRefused(DomainError):
     """The file was read but its content breaks an evidence rule."""
 
     status = 422
+
+
+class UploadExpired(DomainError):
+    """The presigned upload's time ran out; the client starts again."""
+
+    status = 410
 
 
 # code -> (exception class, message_zh, message_en)
@@ -73,6 +89,30 @@ CATALOGUE: dict[str, tuple[type[DomainError], str, str]] = {
         "内容哈希格式不正确",
         "The content hash is not well formed",
     ),
+    # refusals of the use cases (uploads, downloads, deletion), not of a file's content
+    "evidence_not_found": (NotFound, "证明材料不存在或无权查看", "No such evidence visible to you"),
+    "object_store_unavailable": (Unavailable, "文件存储暂不可用，请稍后重试", "Object storage is unavailable"),
+    "upload_not_found": (NotFound, "上传任务不存在", "No such upload"),
+    "upload_not_pending": (Conflict, "该上传任务已结束", "This upload is already finished"),
+    "upload_expired": (UploadExpired, "上传链接已过期，请重新上传", "The upload link has expired; start again"),
+    "upload_missing": (Conflict, "尚未收到文件，请先上传", "Nothing was uploaded yet; PUT the file first"),
+    "screenshot_not_found": (  # raised as one issue of an InvalidInput, on its field
+        MediaRefused,
+        "截图须为本人已上传且通过检查的图片",
+        "The screenshot must be an image you uploaded that passed the checks",
+    ),
+    "no_file": (
+        Conflict,
+        "媒体报道本身没有文件，请下载其截图",
+        "A media report has no file of its own; download its screenshot",
+    ),
+    "evidence_not_owned": (Forbidden, "只能删除本人上传的证明材料", "Only the owner may delete evidence"),
+    "evidence_attached": (
+        Conflict,
+        "该证明材料已随申报报送，不能删除",
+        "This evidence is attached to a forwarded application and cannot be deleted",
+    ),
+    "body_required": (BadRequest, "请在请求体中上传文件", "Send the file as the request body"),
 }
 
 

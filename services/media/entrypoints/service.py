@@ -13,7 +13,6 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from gongyi.dependencies import Database, SettingsProvider
-from gongyi.errors import BadRequest
 from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database, check_object_store
 from gongyi.http.api import PUBLIC, Api
@@ -23,6 +22,7 @@ from gongyi.objectstore import make_object_client
 from services.media import handlers
 from services.media.config import MediaConfig, load_media_config
 from services.media.domain.access import Viewer
+from services.media.domain.refusals import refuse
 from services.media.entrypoints.schemas import (
     DownloadOut,
     EvidenceOut,
@@ -87,7 +87,7 @@ def _upload_stream(request):  # noqa: ANN001, ANN202
     if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
         return request.environ["wsgi.input"]
     if request.content_length is None:
-        raise BadRequest("body_required", "请在请求体中上传文件", "Send the file as the request body")
+        refuse("body_required")
     return request.stream
 
 
