@@ -62,14 +62,14 @@ def migrations() -> None:
 
 
 @migrations.command("check")
-@click.argument("service", default="all", type=click.Choice((*SERVICES, "all")))
+@click.argument("service", default="all", type=click.Choice((*SERVICES, CONSOLE, "all")))
 def migrations_check(service: str) -> None:
     """Fail when a table definition has changes that no migration makes (database at head)."""
     from gongyi.db import MigrationDrift, check_migrations
 
     settings = load_settings()
     failed = False
-    for name in SERVICES if service == "all" else (service,):
+    for name in (*SERVICES, CONSOLE) if service == "all" else (service,):
         try:
             check_migrations(name, settings.db_url(name))
             click.echo(f"{name}: migrations match the tables")
@@ -81,7 +81,7 @@ def migrations_check(service: str) -> None:
 
 
 @migrations.command("new")
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice((*SERVICES, CONSOLE)))
 @click.option("-m", "--message", required=True, help="What the change does, in a few words.")
 def migrations_new(service: str, message: str) -> None:
     """Generate the next migration from the table definitions (review it before committing)."""

@@ -1,5 +1,4 @@
-"""The console's schema: accounts, sessions, one-time links, sign-in failures, ownership,
-notifications, the e-mail outbox, and the messaging tables.
+"""Initial console schema: outbox and inbox (its own tables come in 0002).
 
 Revision ID: 0001
 Revises:
@@ -9,23 +8,17 @@ Create Date: 2026-12-07
 from alembic import op
 
 from gongyi.events.tables import create_messaging_tables
-from services.console.storage import tables as t
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-_OWN = ("accounts", "sessions", "tickets", "login_failures", "ownership", "notifications", "mail_outbox")
-
 
 def upgrade() -> None:
     create_messaging_tables(op)
-    bind = op.get_bind()
-    for name in _OWN:
-        t.metadata.tables[name].create(bind)
 
 
 def downgrade() -> None:
-    for name in (*reversed(_OWN), "inbox", "outbox"):
-        op.drop_table(name)
+    for table in ("inbox", "outbox"):
+        op.drop_table(table)
