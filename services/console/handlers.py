@@ -183,10 +183,20 @@ def set_password_by_ticket(uow: UnitOfWork, secret: str, purpose: str, password:
     return r.account(account_id)  # type: ignore[return-value]
 
 
+RESETS_PER_HOUR = 3
+
+
 def request_reset(uow: UnitOfWork, email: str, origin: str, ttl_s: int) -> None:
-    """Always answers the same, whether the address is known or not (no account discovery)."""
-    r = repo(uow)
-    account, _ = r.account_by_email((email or "").strip().lower())
+    """Always answers the same, whether the address is known or not (no account discovery);
+    at most three reset mails an hour per address, so the form cannot flood a mailbox."""
+    r, now = repo(uow), now_utc()
+    address = (email or "").strip().lower()
+    key = f"reset:{address}"
+    if sess.too_many_attempts(r.failures(key, now - dt.timedelta(hours=1)), now, RESETS_PER_HOUR, 3600):
+        return
+    account, _ = r.account_by_email(address)
+    r.add_failure(key, now)  # counted like a failed sign-in, in the same table
+    uow.commit()
     if account is not None and account.active:
         link = f"{origin}/console/reset/{_ticket(r, account.id, 'reset', ttl_s)}"
         r.queue_mail(account.email, "重置密码 / Reset your password",
@@ -229,6 +239,15 @@ def notify_from_event(uow: UnitOfWork, event: dict[str, Any], origin: str) -> in
             count += 1
     uow.commit()
     return count
+
+
+def purge_expired(uow: UnitOfWork, absolute_s: int, window_s: int) -> int:
+    """Housekeeping: sessions past their absolute lifetime and sign-in failures past the window."""
+    r, now = repo(uow), now_utc()
+    gone = r.purge_sessions(now - dt.timedelta(seconds=absolute_s))
+    gone += r.purge_failures(now - dt.timedelta(seconds=max(window_s, 3600)))
+    uow.commit()
+    return gone
 
 
 def send_due_mail(uow: UnitOfWork, mailer: Mailer, batch: int = 50, retry_first_s: float = 5.0) -> tuple[int, int]:

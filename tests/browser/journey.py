@@ -219,6 +219,18 @@ class Journey:
         self.axe(unit, "unit queue")
         unit.click(f"text={project}")
         self.axe(unit, "unit vet")
+        unit.fill("#f-reason", "请补充项目成效数据的来源。")  # first returned for revision
+        unit.click("button:has-text('退回')")
+        expect(unit.locator(".flash")).to_contain_text("已退回")
+        applicant.goto(app_url.split("?")[0])
+        expect(applicant.locator("#return-reason")).to_contain_text("请补充项目成效数据的来源")
+        applicant.fill("#f-implementation_results",
+                       "覆盖12个省份300所乡村学校，累计授课5000课时（数据来源：项目年报）。")
+        applicant.click("button:has-text('保存草稿')")
+        expect(applicant.locator(".flash")).to_contain_text("已保存")
+        applicant.click("#submit-application")
+        expect(applicant.locator("#app-state")).to_contain_text("已提交")
+        unit.goto(f"{b}/console/unit/applications/{app_id}")
         unit.fill("#f-opinion", "同意推荐，材料真实。")
         unit.click("button:has-text('填写推荐意见')")
         expect(unit.locator(".flash")).to_contain_text("已填写推荐意见")
@@ -361,6 +373,7 @@ class Journey:
         applicant.goto(f"{b}/console/notifications")
         expect(applicant.locator(".notes")).to_contain_text("申报已提交")
         expect(applicant.locator(".notes")).to_contain_text("申报已报送")
+        expect(applicant.locator(".notes")).to_contain_text("申报被退回修改")
         self.axe(applicant, "notifications")
         deadline = time.monotonic() + 30
         while not any("拟入选" in s for s in self.mails_to(applicant_email)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
@@ -13,8 +14,10 @@ from sqlalchemy.orm import sessionmaker
 from gongyi.background import BackgroundLoop
 from gongyi.db import UnitOfWork, make_engine
 from services.console import handlers
+from services.console.domain import sessions as sess
 
 log = logging.getLogger(__name__)
+PURGE_EVERY_S = 600  # the same loop removes ended sessions and old sign-in failures this often
 
 
 def smtp_sender(smtp_url: str, sender: str, timeout: float = 10.0) -> handlers.Mailer:
@@ -38,7 +41,8 @@ def smtp_sender(smtp_url: str, sender: str, timeout: float = 10.0) -> handlers.M
 
 
 class MailLoop(BackgroundLoop):
-    """Sends due messages from the outbox; while the server is down they wait and are retried."""
+    """Sends due messages from the outbox; while the server is down they wait and are retried.
+    Every ten minutes it also removes ended sessions and old sign-in failures."""
 
     loop_name = "console.mail"
     batch = 50
@@ -51,11 +55,17 @@ class MailLoop(BackgroundLoop):
         env = load_console_env()
         self.idle_wait = env.mail_interval_s
         self.retry_first_s = env.mail_retry_first_s
+        self.absolute_s, self.window_s = env.session_absolute_s, sess.parse_rate(env.login_rate)[1]
+        self._last_purge = 0.0
         self.engine = make_engine(settings.db_url("console"))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.send = smtp_sender(settings.smtp_url, settings.mail_from)
 
     def step(self) -> int:
+        if time.monotonic() - self._last_purge > PURGE_EVERY_S:
+            self._last_purge = time.monotonic()
+            with UnitOfWork(self.sessions, "console") as uow:
+                handlers.purge_expired(uow, self.absolute_s, self.window_s)
         with UnitOfWork(self.sessions, "console") as uow:
             sent, failed = handlers.send_due_mail(uow, self.send, self.batch, self.retry_first_s)
         if failed:

@@ -133,6 +133,9 @@ class ConsoleRepository:
                                                                    login_failures.c.at >= since))
         return [_aware(r.at) for r in rows]
 
+    def purge_failures(self, before: dt.datetime) -> int:
+        return self.s.execute(login_failures.delete().where(login_failures.c.at < before)).rowcount
+
     def clear_failures(self, key: str) -> None:
         self.s.execute(login_failures.delete().where(login_failures.c.key == key))
 
