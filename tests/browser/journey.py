@@ -362,6 +362,9 @@ class Journey:
         self.axe(staff, "staff reports")
         # staff's other pages: search with facets, the duplicates queue, the call's phases with counts
         staff.goto(f"{b}/console/staff/search?q=留守儿童&call_id={call_id}")
+        expect(staff.locator(".results mark").first).to_have_text("留守儿童")  # the highlight
+        staff.click("a:has-text('cac-beijing')")  # a facet narrows the search
+        expect(staff.locator(".results")).to_contain_text(project)
         self.axe(staff, "staff search")
         staff.goto(f"{b}/console/staff/duplicates")
         self.axe(staff, "staff duplicates")

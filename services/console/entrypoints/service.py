@@ -35,6 +35,7 @@ from services.console.entrypoints.web import Page, http, page, static_file
 api = Api("console", "gongyi console", "The browser console's health and metrics (its pages are under /console/).")
 CRITERIA = ("compliance", "platform", "public_benefit", "effectiveness", "influence", "exemplarity")
 STATE_ORDER = ("draft", "submitted", "returned", "endorsed", "forwarded", "rejected", "withdrawn")
+SEARCH_FILTERS = ("q", "call_id", "category", "province", "unit_code", "applicant_type", "status")
 HOME = {"applicant": "/applicant/", "unit": "/unit/", "expert": "/expert/", "staff": "/staff/"}
 
 
@@ -509,9 +510,9 @@ class ConsoleService(platform_routes(api)):
     @page("GET", "/staff/search", area="staff")
     def staff_search(self, pg: Page) -> Response:
         q = pg.arg("q").strip()
-        params = {k: v for k in ("q", "call_id", "category", "province") if (v := pg.arg(k))}
+        params = {k: v for k in SEARCH_FILTERS if (v := pg.arg(k))}
         result = pg.api.get("/api/review/search", params=params) if params else None
-        return pg.render("staff/search.html", result=result, params=params, q=q)
+        return pg.render("staff/search.html", result=result, params=params, q=q, filters=SEARCH_FILTERS[1:])
 
     @page("GET", "/staff/duplicates", area="staff")
     def staff_duplicates(self, pg: Page) -> Response:

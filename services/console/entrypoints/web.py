@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import ChainableUndefined
+from markupsafe import Markup, escape
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -52,9 +53,16 @@ http = PageEntrypoint.decorator
 # intake's own labels (ApplicationOut.state_label_zh); lists carry only the code
 APP_STATES = {"draft": "草稿", "submitted": "已提交至推荐单位", "returned": "已退回修改", "rejected": "推荐单位未通过",
               "endorsed": "推荐单位已审核同意", "forwarded": "已由推荐单位统一申报", "withdrawn": "已撤回"}
+def highlight(fragment: str) -> Markup:
+    """A search highlight: everything escaped, then only the engine's own <em> marks turned into <mark>."""
+    escaped = str(escape(fragment))
+    return Markup(escaped.replace("&lt;em&gt;", "<mark>").replace("&lt;/em&gt;", "</mark>"))
+
+
 NOTICE_STATES = {"draft": "草稿", "open": "公示中", "closed": "公示结束", "scheduled": "待发布", "published": "已发布"}
 templates = make_environment(HERE / "templates", ChainableUndefined, role_labels=acc.ROLE_LABELS, prefix=PREFIX,
                              notice_states=NOTICE_STATES, app_states=APP_STATES)
+templates.filters["highlight"] = highlight
 
 
 @dataclass

@@ -127,3 +127,10 @@ def test_each_step_that_needs_someone_has_its_recipients():
 def test_refused_mail_waits_longer_each_time_up_to_ten_minutes():
     assert [notes.retry_delay_s(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert notes.retry_delay_s(30) == 600.0
+
+
+def test_search_highlights_keep_only_the_engines_marks():
+    from services.console.entrypoints.web import highlight
+
+    out = str(highlight("乡村<em>留守儿童</em><script>alert(1)</script>"))
+    assert out == "乡村<mark>留守儿童</mark>&lt;script&gt;alert(1)&lt;/script&gt;"
