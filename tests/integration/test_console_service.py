@@ -5,6 +5,7 @@ nothing is lost when the mail server is down)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -205,3 +206,20 @@ def test_an_event_notifies_once_and_mail_waits_in_the_outbox_while_smtp_is_down(
         notes = ConsoleRepository(uow.session).notifications_of(account.id)
     assert [n["subject"] for n in notes] == ["有新的申报待审核：网络课堂"]
     engine.dispose()
+
+
+def test_reset_mails_are_limited_and_unknown_addresses_get_the_same_answer(console, sink):
+    base, _ = console
+    email = f"p-{uuid.uuid4().hex[:6]}@example.org"
+    browser = register(base, email)
+    browser.get(mail_link(sink[2], email, "confirm"), timeout=10)
+    answers = []
+    for address in (email, email, email, email, f"nobody-{uuid.uuid4().hex[:6]}@example.org"):
+        page = browser.get(f"{base}/console/reset", timeout=10)
+        answers.append(browser.post(f"{base}/console/reset", data={"csrf": csrf_of(page), "email": address},
+                                    timeout=10, allow_redirects=False).headers["Location"])
+    assert len(set(answers)) == 1  # the same page whatever the address
+    wait_until(lambda: sum("重置密码" in str(m["Subject"]) for m in read_maildir(sink[2]) if m["To"] == email) >= 3,
+               timeout=30, message="three reset mails")
+    time.sleep(2)  # a fourth would have been sent by now
+    assert sum("重置密码" in str(m["Subject"]) for m in read_maildir(sink[2]) if m["To"] == email) == 3
