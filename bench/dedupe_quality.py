@@ -1,7 +1,17 @@
-"""Duplicate detection: quality on the evaluation set, and cost of one check as the corpus grows.
+"""Duplicate detection: quality on both evaluation sets, and cost of one check as the corpus grows.
 
-    .venv/bin/python bench/dedupe_quality.py            # full run (~2-3 min on 2 cores)
-    .venv/bin/python bench/dedupe_quality.py --quick    # scaling only up to 10k
+    .venv/bin/python bench/dedupe_quality.py              # both sets, alt-name search, scaling to 100k
+    .venv/bin/python bench/dedupe_quality.py --no-scaling # the quality figures only (~1 min)
+    .venv/bin/python bench/dedupe_quality.py --quick      # scaling only up to 10k
+    .venv/bin/python bench/dedupe_quality.py --fit        # also print the weights fitted on all folds
+
+1. The real-world set (bench/data/dedupe/realworld, independently written descriptions, org
+   names given, no credit codes): precision / recall at the flag threshold, CROSS-VALIDATED by
+   fold (weights fitted on four folds, scored on the fifth; bench/dedupe_realworld.py), per fold
+   and pooled; the same without organisation names; the look-alike (hard negative) rate;
+   alternative-name search (top 3) through the staff search's query on osmem-server.
+2. The synthetic set (bench/data/dedupe/eval_set.json, edited copies of one text) with the
+   shipped weights: it is not used for fitting.
 
 Candidates come from an in-memory index (band key -> ids, ``InMemoryCandidateIndex``) exactly
 as the search engine's terms query will provide them: no pairwise scan of the corpus. Pairs
@@ -25,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "data" / "dedupe"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from make_eval_set import background_projects  # noqa: E402
 
@@ -36,7 +47,7 @@ from services.review.domain.duplicates import (  # noqa: E402
     explain_pair,
     find_suspicions,
 )
-from services.review.domain.duplicates.detector import PRIOR_LOG_ODDS  # noqa: E402
+from services.review.domain.duplicates.detector import FITTED_FEATURES, PRIOR_LOG_ODDS  # noqa: E402
 
 EVAL_SET = ROOT / "bench" / "data" / "dedupe" / "eval_set.json"
 RESULTS = ROOT / "bench" / "results" / "dedupe_quality.json"
@@ -56,10 +67,10 @@ SINGLE_SIGNAL_RULES: dict[str, Callable[[dict[str, float]], bool]] = {
 }
 # Reason codes of each signal, for leave-one-signal-out.
 SIGNAL_GROUPS = {
-    "identity": {"same_credit_code", "different_credit_code", "same_org", "similar_org"},
-    "name": {"name_similarity", "names_differ"},
-    "text": {"text_similarity", "text_differs", "text_contained"},
-    "figures": {"same_figures", "different_figures"},
+    "identity": {"same_credit_code", "different_credit_code", "same_org", "similar_org", "different_org"},
+    "name": {"name_similarity", "name_cover_rare", "name_cover_min_rare"},
+    "text": {"text_similarity", "text_contained", "term_cosine", "text_jaccard", "same_entities"},
+    "figures": {"same_figures", "different_figures", "same_figures_units"},
     "images": {"same_images"},
     "links": {"same_media_link"},
 }
@@ -106,10 +117,12 @@ def quality(records: list[dict], groups: list[dict], negatives: list[dict]) -> d
     by_id = {s.id: s for s in signals}
     scored: dict[frozenset[str], tuple[float, list, list, dict]] = {}
     for s in signals:
-        for other_id in index.candidate_ids(_keys(s), s.id):
-            pair = frozenset((s.id, other_id))
+        others = index.lookup(_keys(s), s.id)
+        stats = index.term_stats(s, others)
+        for other in others:
+            pair = frozenset((s.id, other.id))
             if pair not in scored:
-                scored[pair] = explain_pair(s, by_id[other_id])
+                scored[pair] = explain_pair(s, by_id[other.id], stats)
     candidates = set(scored)
     flagged = {p for p, (score, *_rest) in scored.items() if score >= FLAG_THRESHOLD}
 
@@ -177,7 +190,7 @@ def time_checks(index: InMemoryCandidateIndex, queries: Iterable[ProjectSignals]
         counts = []
         t0 = time.perf_counter()
         for q in qs:
-            find_suspicions(q, index.lookup)
+            find_suspicions(q, index.lookup, stats_for=index.term_stats)
             counts.append(index.last_candidate_count)
         best = min(best, (time.perf_counter() - t0) / len(qs))
     return {"ms_per_check": round(best * 1000, 4), "mean_candidates": round(statistics.mean(counts), 2),
@@ -205,14 +218,77 @@ def scaling(eval_signals: list[ProjectSignals], sizes: tuple[int, ...]) -> dict:
     return out
 
 
+def real_world(fit_all: bool = False) -> dict:
+    import dedupe_realworld as rw
+    import numpy as np
+
+    records, negatives, alts = rw.load()
+    with_org = rw.candidate_pairs(records)
+    no_org = rw.candidate_pairs(records, with_org=False)
+    held_out, fits = rw.cross_validated(with_org)
+    held_out_no_org, _ = rw.cross_validated(with_org, evaluate=no_org)
+    nested, nested_fits = rw.nested_cross_validated(with_org)
+    folds = sorted(set(with_org.fold_of.values()))
+    ids_in = {k: {i for i, f in with_org.fold_of.items() if f == k} for k in folds}
+    res = {
+        "records": len(records), "true_pairs": len(with_org.truth), "candidate_pairs": len(with_org.pairs),
+        "candidate_recall": round(rw.candidate_recall(with_org), 4),
+        "cross_validated": rw.prf_at(with_org, held_out),
+        "per_fold": {str(k): rw.prf_at(with_org, held_out, only=ids_in[k]) for k in folds},
+        "lookalikes": rw.lookalike_rate(with_org, held_out, negatives),
+        "no_org": {"candidate_recall": round(rw.candidate_recall(no_org), 4),
+                   "at_flag_threshold": rw.prf_at(no_org, held_out_no_org),
+                   "best_recall_at_p90": rw.best_recall_at_precision(no_org, held_out_no_org)},
+        "fold_weights": fits,
+        "nested_l2": {"at_flag_threshold": rw.prf_at(with_org, nested), "l2_per_fold": [f["l2"] for f in nested_fits],
+                      "lookalikes": rw.lookalike_rate(with_org, nested, negatives)["rate"]},
+        "shipped_weights_training_fit": rw.prf_at(with_org, rw.shipped_scores(with_org)),
+        "alt_name_search": rw.alt_name_search(records, alts),
+    }
+    if fit_all:
+        prior, w = rw.fit(with_org.x, with_org.hand, with_org.y)
+        res["fit_all_folds"] = {"prior": round(prior, 3),
+                                **{k: round(float(v), 3) for k, v in zip(FITTED_FEATURES, w, strict=True)}}
+    res["threshold_sensitivity"] = {f"{t:.1f}": rw.prf_at(with_org, held_out, t) for t in np.arange(0.3, 0.85, 0.1)}
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="scaling only up to 10k")
+    ap.add_argument("--no-scaling", action="store_true", help="quality figures only")
+    ap.add_argument("--fit", action="store_true", help="print the weights fitted on all folds of the real set")
     args = ap.parse_args()
-    data = json.loads(EVAL_SET.read_text(encoding="utf-8"))
     t0 = time.perf_counter()
+    real = real_world(args.fit)
+    print(f"Real-world set: {real['records']} records, {real['true_pairs']} same-project pairs, "
+          f"{real['candidate_pairs']} candidate pairs (candidate recall {real['candidate_recall']})")
+    print(line("org names, no credit codes, held-out folds", real["cross_validated"]))
+    for k, m in real["per_fold"].items():
+        print(line(f"  fold {k} (held out)", m))
+    lk = real["lookalikes"]
+    print(f"  look-alike pairs flagged (held out): {lk['flagged']}/{lk['total']} = {lk['rate']:.1%} {lk['by_kind']}")
+    no = real["no_org"]
+    print(line("names + text only (no org), held out", no["at_flag_threshold"]))
+    b = no["best_recall_at_p90"]
+    print(f"  names + text only: best recall at precision >= 0.9: R={b['recall']:.3f} (P={b['precision']:.3f} "
+          f"at score >= {b['threshold']})")
+    print("  held-out threshold sensitivity:", {k: (m["precision"], m["recall"]) for k, m in
+                                                real["threshold_sensitivity"].items()})
+    nl = real["nested_l2"]
+    print(line("lambda also chosen inside each fold", nl["at_flag_threshold"]) + f" lambda {nl['l2_per_fold']}, "
+          f"look-alikes {nl['lookalikes']:.1%}")
+    print(line("(shipped weights on all folds: training fit)", real["shipped_weights_training_fit"]))
+    alt = real["alt_name_search"]
+    print(f"Alternative-name search (staff search query, osmem-server): {alt['top3']}/{alt['queries']} in the top 3 "
+          f"= {alt['rate']:.1%}; missed: {[m['query'] for m in alt['misses']]}")
+    if args.fit:
+        print("Weights fitted on all folds (detector.py FITTED_WEIGHTS / PRIOR_LOG_ODDS):", real["fit_all_folds"])
+
+    data = json.loads(EVAL_SET.read_text(encoding="utf-8"))
     res = quality(data["records"], data["duplicate_groups"], data["hard_negatives"])
-    print(f"Evaluation set: {res['records']} records, {res['true_pairs']} duplicate pairs, "
+    res["real_world"] = real
+    print(f"Synthetic set: {res['records']} records, {res['true_pairs']} duplicate pairs, "
           f"{res['candidate_pairs']} candidate pairs from the index (candidate recall {res['candidate_recall']})")
     print(line("combined detector (score >= 0.5)", res["combined"]))
     print("Each signal alone (on the same candidates):")
@@ -230,12 +306,13 @@ def main() -> None:
     print("Hard negatives flagged:", res["hard_negatives_flagged"])
     print("Recall by how the copy was made:", res["recall_by_transform"])
 
-    print("Cost of one check (candidate lookup + scoring) as the corpus grows:")
-    eval_signals = [compute_signals(r, r["evidence"]) for r in data["records"]]
-    sizes = SIZES[:2] if args.quick else SIZES
-    res["scaling"] = scaling(eval_signals, sizes)
-    print(f"  ratio {sizes[-1]:,} / {sizes[0]:,}: {res['scaling']['ratio_largest_to_smallest']}x "
-          f"(background synthesis {res['scaling']['synthesis_seconds']} s)")
+    if not args.no_scaling:
+        print("Cost of one check (candidate lookup + scoring, in-memory index) as the corpus grows:")
+        eval_signals = [compute_signals(r, r["evidence"]) for r in data["records"]]
+        sizes = SIZES[:2] if args.quick else SIZES
+        res["scaling"] = scaling(eval_signals, sizes)
+        print(f"  ratio {sizes[-1]:,} / {sizes[0]:,}: {res['scaling']['ratio_largest_to_smallest']}x "
+              f"(background synthesis {res['scaling']['synthesis_seconds']} s)")
     res["total_seconds"] = round(time.perf_counter() - t0, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

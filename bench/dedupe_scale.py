@@ -3,10 +3,11 @@
     .venv/bin/python bench/dedupe_scale.py                      # 1k, 10k, 100k
     .venv/bin/python bench/dedupe_scale.py --sizes 1000,10000   # quicker
 
-One check = what the review service does per application: ONE ``mget`` of the postings of its
-keys on the engine (osmem-server, Elasticsearch API, ``DuplicateIndex.postings``), counting them
-(``rank_candidates``), the candidates' signals read from PostgreSQL (``dup_signals``), and
-scoring in Python (``find_suspicions``); each part is timed separately. The corpus is the
+One check = what the review service does per application (``EngineLookup``): ONE ``mget`` of
+the postings of its keys on the engine (osmem-server, Elasticsearch API, ``DuplicateIndex.read``),
+counting them (``rank_candidates``), the candidates' signals read from PostgreSQL
+(``dup_signals``), one more ``mget`` for the document frequencies of the candidates' other terms
+(``term_stats``), and scoring in Python (``find_suspicions``); each part is timed separately. The corpus is the
 evaluation set plus synthetic projects (``background_projects`` of
 bench/data/dedupe/make_eval_set.py), bulk-loaded into a throw-away database (``dup_signals``,
 ``dup_keys`` by COPY) and written to the engine as postings by ``DuplicateIndex.rebuild``.
@@ -52,6 +53,7 @@ from services.review.domain.duplicates import (  # noqa: E402
 )
 from services.review.domain.duplicates.index import MIN_SCORE, rank_candidates  # noqa: E402
 from services.review.handlers.duplicates import sync_postings  # noqa: E402
+from services.review.handlers.duplicates.checks import EngineLookup  # noqa: E402
 from services.review.storage.duplicates.index import DuplicateIndex, posting_document  # noqa: E402
 from services.review.storage.duplicates.repository import DuplicateRepository, all_holders  # noqa: E402
 from services.review.storage.duplicates.tables import dup_signals, posting_key  # noqa: E402
@@ -147,15 +149,18 @@ def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], 
                 raw: dict | None = None) -> dict:
     """``rounds`` rounds of one check per query; adds the raw timings to ``raw`` (created if None)."""
     raw = raw if raw is not None else {"totals": [], "round_medians": [], "mget": [], "rank": [], "sql": [],
-                                       "counts": [], "postings_read": []}
+                                       "counts": [], "postings_read": [], "stats": []}
     with sessions() as session:
         repo = DuplicateRepository(session)
         record = [True]
+        engine_lookup = EngineLookup(repo, index, repo.active_count())
 
-        def lookup(keys, exclude):  # noqa: ANN001, ANN202 - make_lookup, with each part timed
+        def lookup(keys, exclude):  # noqa: ANN001, ANN202 - EngineLookup.lookup, with each part timed
             t0 = time.perf_counter()
-            postings = index.postings(keys)
+            read = index.read(keys)
             t1 = time.perf_counter()
+            engine_lookup._df = {value: n for (kind, value), (_, n, _) in read.items() if kind == "term"}
+            postings = list(read.values())
             ids = rank_candidates(postings, exclude, max_df=index.max_df, min_score=MIN_SCORE)
             t2 = time.perf_counter()
             found = repo.signals_of(ids)
@@ -168,15 +173,22 @@ def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], 
                 raw["postings_read"].append(sum(len(p[2]) for p in postings))
             return [ProjectSignals.from_dict(found[i]) for i in ids if i in found]
 
+        def stats_for(signals, others):  # noqa: ANN001, ANN202 - the candidates' term counts: one more mget
+            t0 = time.perf_counter()
+            stats = engine_lookup.term_stats(signals, others)
+            if record[0]:
+                raw["stats"].append(time.perf_counter() - t0)
+            return stats
+
         record[0] = False
         for q in queries[:20]:  # warm caches and connections
-            find_suspicions(q, lookup)
+            find_suspicions(q, lookup, stats_for=stats_for)
         record[0] = True
         for _ in range(rounds):
             times = []
             for q in queries:
                 t0 = time.perf_counter()
-                find_suspicions(q, lookup)
+                find_suspicions(q, lookup, stats_for=stats_for)
                 times.append(time.perf_counter() - t0)
             raw["round_medians"].append(statistics.median(times))
             raw["totals"] += times
@@ -185,7 +197,8 @@ def time_checks(sessions, index: DuplicateIndex, queries: list[ProjectSignals], 
 
 def summarise_checks(raw: dict) -> dict:
     # one lookup per check: what is left of a check is scoring (and building the signals)
-    score = [t - m - r - s for t, m, r, s in zip(raw["totals"], raw["mget"], raw["rank"], raw["sql"], strict=True)]
+    score = [t - m - r - s - st for t, m, r, s, st in
+             zip(raw["totals"], raw["mget"], raw["rank"], raw["sql"], raw["stats"], strict=True)]
     totals = sorted(raw["totals"])
     return {
         "median_ms": round(statistics.median(raw["round_medians"]) * 1000, 3),
@@ -193,7 +206,8 @@ def summarise_checks(raw: dict) -> dict:
         "mean_ms": round(statistics.mean(totals) * 1000, 3),
         "p95_ms": round(totals[int(len(totals) * 0.95)] * 1000, 3),
         "parts_median_ms": {"mget": _median_ms(raw["mget"]), "rank": _median_ms(raw["rank"]),
-                            "sql": _median_ms(raw["sql"]), "score_rest": _median_ms(score)},
+                            "sql": _median_ms(raw["sql"]), "term_stats": _median_ms(raw["stats"]),
+                            "score_rest": _median_ms(score)},
         "mean_candidates": round(statistics.mean(raw["counts"]), 2),
         "max_candidates": max(raw["counts"]),
         "mean_posting_ids_read": round(statistics.mean(raw["postings_read"]), 1),
@@ -295,8 +309,9 @@ def main() -> None:
             p = res["parts_median_ms"]
             print(f"  corpus {n:>7,}: median {res['median_ms']:.2f} ms per check (rounds {res['round_medians_ms']}, "
                   f"mean {res['mean_ms']:.2f}, p95 {res['p95_ms']:.2f}); parts: mget {p['mget']:.2f}, rank "
-                  f"{p['rank']:.3f}, sql {p['sql']:.2f}, score {p['score_rest']:.2f}; {res['mean_candidates']:.2f} "
-                  f"candidates, {res['mean_posting_ids_read']:.1f} posting ids read; baseline mget "
+                  f"{p['rank']:.3f}, sql {p['sql']:.2f}, term stats {p['term_stats']:.2f}, score "
+                  f"{p['score_rest']:.2f}; {res['mean_candidates']:.2f} candidates, "
+                  f"{res['mean_posting_ids_read']:.1f} posting ids read; baseline mget "
                   f"{res['baseline']['mget_1_missing_ms']:.2f} / select {res['baseline']['select_1_ms']:.2f} ms; "
                   f"write one application {res['write_one_application']['median_ms']:.1f} ms (engine bulk "
                   f"{res['write_one_application']['engine_bulk_ms']:.1f})", flush=True)

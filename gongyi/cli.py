@@ -295,12 +295,13 @@ def _register_service_commands() -> None:
     # commands whose logic belongs to one service live in that service's entrypoints
     from services.console.entrypoints.cli import console_group
     from services.intake.entrypoints.cli import import_group, uscc
-    from services.review.entrypoints.cli import reindex
+    from services.review.entrypoints.cli import duplicates, reindex
 
     main.add_command(console_group)
     main.add_command(import_group)
     main.add_command(uscc)
     main.add_command(reindex)
+    main.add_command(duplicates)
 
 
 _register_service_commands()

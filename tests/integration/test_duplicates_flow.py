@@ -168,7 +168,7 @@ def test_duplicates_flagged_explained_and_settled(settings):
             text_link = by_pair[frozenset(ids[x] for x in PAIRS["text_link"])]["data"]
             text_link = {r["code"]: r for r in text_link["reasons"]}
             assert {"same_credit_code", "name_similarity", "text_similarity", "same_media_link"} <= set(text_link)
-            assert text_link["text_similarity"]["message_zh"].startswith("正文相似度 0.")
+            assert text_link["text_similarity"]["message_zh"].startswith("正文几乎相同（0.")
             photos = {r["code"]: r for r in by_pair[frozenset(ids[x] for x in PAIRS["photos"])]["data"]["reasons"]}
             assert {"same_org", "same_images"} <= set(photos)
             # near-identical photos counted beyond the byte-identical files

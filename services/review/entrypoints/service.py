@@ -21,7 +21,14 @@ from services.review.domain.search_query import FILTERS, SearchParams, build_que
 from services.review.entrypoints.api import api
 from services.review.entrypoints.dependencies import SearchIndex
 from services.review.entrypoints.duplicates.checks import DuplicateChecks
-from services.review.entrypoints.duplicates.schemas import SettleBody, SuspicionDetail, SuspicionList, SuspicionQuery
+from services.review.entrypoints.duplicates.schemas import (
+    DuplicateQueue,
+    DuplicateQueueQuery,
+    SettleBody,
+    SuspicionDetail,
+    SuspicionList,
+    SuspicionQuery,
+)
 from services.review.entrypoints.process_schemas import (
     AdjustIn,
     AuditQuery,
@@ -155,6 +162,19 @@ class ReviewService(platform_routes(api)):
     def dup_list(self, principal: Principal, query: SuspicionQuery) -> dict[str, Any]:
         with self.db as uow:
             return dup.list_suspicions(uow, query.call_id, query.status, query.size, query.offset)
+
+    @api.route(
+        "GET",
+        "/duplicates/similar/{application_id}",
+        summary="Review queue: a project's most similar others, flagged or not / 相似项目复核队列",
+        roles=("staff",),
+        query=DuplicateQueueQuery,
+        response=DuplicateQueue,
+        errors=[PROJECT_404, UNAVAILABLE],
+    )
+    def dup_similar(self, principal: Principal, application_id: str, query: DuplicateQueueQuery) -> dict[str, Any]:
+        with self.db as uow:
+            return engine_call(lambda: dup.similar_to(uow, self.duplicate_checks.index, application_id, query.top_n))
 
     @api.route(
         "GET",

@@ -7,7 +7,16 @@ Python -> ``cluster`` the suspicions -> staff record a ``Settlement``. See docs/
 """
 
 from .clustering import cluster
-from .detector import FLAG_THRESHOLD, Reason, Suspicion, explain_pair, find_suspicions, score_pair
+from .detector import (
+    FLAG_THRESHOLD,
+    Reason,
+    Suspicion,
+    compare,
+    explain_pair,
+    find_suspicions,
+    most_similar,
+    score_pair,
+)
 from .index import InMemoryCandidateIndex
 from .settlement import (
     Settlement,
@@ -17,6 +26,7 @@ from .settlement import (
     settle_same_project,
 )
 from .signals import SIGNALS_VERSION, ProjectSignals, candidate_keys, compute_signals
+from .similarity import TermStats
 
 __all__ = [
     "FLAG_THRESHOLD",
@@ -26,13 +36,16 @@ __all__ = [
     "Reason",
     "Settlement",
     "Suspicion",
+    "TermStats",
     "candidate_keys",
     "cluster",
+    "compare",
     "compute_signals",
     "explain_pair",
     "find_suspicions",
     "is_settled",
     "is_suppressed",
+    "most_similar",
     "score_pair",
     "settle_different_projects",
     "settle_same_project",

@@ -1,22 +1,21 @@
 """Score a candidate pair of applications: is it one project submitted twice?
 
-The score adds up evidence in log-odds, in the spirit of Fellegi-Sunter record linkage: each
-signal contributes a weight (positive when it agrees, negative when it clearly disagrees),
-starting from a prior that most candidate pairs are NOT duplicates, and the sum goes through a
-logistic to give a score in [0, 1]. A pair is suspicious at ``FLAG_THRESHOLD`` (posterior odds
-1:1). Weights are set from what each signal means, not fitted to a data set:
+The score adds up evidence in log-odds, in the spirit of Fellegi-Sunter record linkage, and goes
+through a logistic; a pair is suspicious at ``FLAG_THRESHOLD`` (posterior odds 1:1). Two parts:
 
-- Who applied (credit code, organisation name) says whether the SAME BODY applied, not whether
-  it is the same project: worth +1.5 at most, so an organisation's two different projects are
-  never flagged on that alone (-3.0 + 1.5 < 0).
-- What the project is (name, narrative, figures, photos, media reports) carries the weight. A
-  narrative alone needs near-identity (J >= ~0.8) to flag; a merely similar narrative (shared
-  boilerplate, one template) needs corroboration: same figures, same photos or links, a
-  similar name, the same body.
-- Different figures in similar text are evidence AGAINST (template reuse), as are unrelated
-  names and unrelated text.
+- FITTED (``FITTED_WEIGHTS``, ``PRIOR_LOG_ODDS``): what two people who describe one project
+  independently share — the project name and how much of it the other names (weighed by how rare
+  its words are), rare words and entities (a founder, a place, a partner, a brand), figures with
+  their units, the organisation. A small L2-regularised logistic regression fitted on the
+  real-world set, cross-validated by fold (bench/dedupe_realworld.py).
+- HAND-SET: evidence that public reporting does not carry and that was weighed from what it
+  means — credit codes (two different legal bodies weigh heavily against), identical or near-
+  identical files and photos, media links, near-identical text (edited copies), and figures that
+  differ where the text is similar or both report many (a template filled in for another project).
 
-docs/duplicates.md lists each weight with its reasoning and the measured sensitivity.
+What separates look-alikes (the same body's other project, a sub-project, the same theme) is the
+name's rare words and rare shared entities, not the organisation: the same organisation is weak
+evidence on purpose. docs/duplicates.md lists each weight and what it means.
 """
 
 from __future__ import annotations
@@ -28,27 +27,58 @@ from typing import Any
 
 from .evidence import matched_images, shared_count
 from .facts import fact_overlap
-from .normalise import name_similarity
+from .normalise import best_similarity
 from .settlement import Settlement, is_settled
 from .signals import ProjectSignals, candidate_keys
+from .similarity import (
+    FIGURE_CAP,
+    UNIFORM,
+    TermStats,
+    name_cover,
+    name_rarity,
+    shared_entities,
+    shared_figures,
+    term_cosine,
+)
 from .text import estimated_containment, estimated_jaccard
 
-PRIOR_LOG_ODDS = -3.0
 FLAG_THRESHOLD = 0.5
+# The fitted part: a logistic regression over the seven comparisons that independently written
+# descriptions of one project share (similarity.py), fitted with L2 regularisation on the
+# real-world set (bench/data/dedupe/realworld, bench/dedupe_quality.py --fit), cross-validated
+# by fold. Log-odds per unit of each feature; docs/duplicates.md says what each one means.
+PRIOR_LOG_ODDS = -6.217
+FITTED_WEIGHTS: dict[str, float] = {
+    "term_cosine": 1.901,
+    "entities_shared": 0.535,
+    "name_similarity": 4.267,
+    "name_cover_rare": 2.78,
+    "name_cover_min_rare": 4.333,
+    "figures_shared": 0.688,
+    "org_match": 1.01,
+    "org_differs": -0.707,
+    "text_jaccard": 0.587,
+}
+FITTED_FEATURES = tuple(FITTED_WEIGHTS)
+# The hand-set part: evidence the real set does not hold (credit codes, files, photos, links) and
+# near-identical text (edited copies of one text, the synthetic set), weighed as before.
 # Interpolation tables: (signal values, weights); linear between points, flat outside.
-NAME_WEIGHTS = ((0.4, 0.6, 0.8, 0.95, 1.0), (-1.0, 0.0, 1.0, 2.0, 2.5))
-JACCARD_WEIGHTS = ((0.05, 0.15, 0.3, 0.5, 0.7, 0.9), (-1.5, -0.5, 0.5, 2.0, 3.5, 6.0))
+NEAR_TEXT_WEIGHTS = ((0.3, 0.5, 0.7, 0.9), (0.0, 1.5, 3.0, 5.5))
 CONTAINMENT_WEIGHTS = ((0.5, 0.7, 0.85, 1.0), (0.0, 1.0, 2.5, 3.5))
 FACT_WEIGHTS = ((0.0, 0.15, 0.4, 0.7), (-1.5, -0.5, 1.0, 2.0))
 IMAGE_WEIGHTS = ((0, 1, 2, 3), (0.0, 2.0, 3.5, 4.5))
 LINK_WEIGHTS = ((0, 1, 2), (0.0, 3.0, 4.0))
 SAME_CREDIT = 1.5
-DIFFERENT_CREDIT = -1.0
-SAME_ORG = 1.2
-SIMILAR_ORG = 0.6
+DIFFERENT_CREDIT = -6.0
 # Containment only means "abbreviated" when one text is clearly shorter.
 ABBREVIATION_SIZE_RATIO = 0.6
 MIN_FACTS_FOR_NEGATIVE = 3
+# Different figures count against only in similar text: a template filled in for another project.
+TEMPLATE_JACCARD = 0.3
+# ... or when both report many figures and share almost none: one project described twice for one
+# call reports the same beneficiaries, amounts and places.
+MANY_FACTS = 4
+MANY_FACTS_DIFFER = -3.0
 
 
 def _interp(x: float, table: tuple[Sequence[float], Sequence[float]]) -> float:
@@ -108,14 +138,16 @@ class Suspicion:
         return d
 
 
-def pair_features(a: ProjectSignals, b: ProjectSignals) -> dict[str, float]:
-    """The raw comparisons, each in its natural unit; ``score_pair`` weighs them."""
+def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFORM) -> dict[str, float]:
+    """The raw comparisons, each in its natural unit; ``explain_pair`` weighs them."""
     feats: dict[str, float] = {}
     feats["credit_same"] = float(bool(a.credit_code) and a.credit_code == b.credit_code)
     feats["credit_differs"] = float(bool(a.credit_code and b.credit_code) and a.credit_code != b.credit_code)
-    feats["org_same"] = float(len(a.org_core) >= 2 and a.org_core == b.org_core)
-    feats["org_similarity"] = name_similarity(a.org_core, b.org_core)
-    feats["name_similarity"] = name_similarity(a.name_norm, b.name_norm)
+    orgs_a, orgs_b = set(a.org_alts or [a.org_core]) - {""}, set(b.org_alts or [b.org_core]) - {""}
+    feats["org_same"] = float(bool(orgs_a & orgs_b))
+    feats["org_similarity"] = best_similarity(sorted(orgs_a), sorted(orgs_b))
+    feats["org_known"] = float(bool(orgs_a) and bool(orgs_b))
+    feats["name_similarity"] = best_similarity(a.name_alts or [a.name_norm], b.name_alts or [b.name_norm])
     comparable = a.version == b.version and a.shingle_count > 0 and b.shingle_count > 0
     j = estimated_jaccard(a.minhash, b.minhash) if comparable else 0.0
     feats["text_jaccard"] = j
@@ -131,10 +163,49 @@ def pair_features(a: ProjectSignals, b: ProjectSignals) -> dict[str, float]:
     feats["images_identical"] = float(shared_count(a.sha256s, b.sha256s))
     feats["images_near"] = float(matched_images(a.phashes, b.phashes))
     feats["links_shared"] = float(shared_count(a.links, b.links))
+    terms_ok = comparable and bool(a.terms) and bool(b.terms)
+    feats["term_cosine"] = term_cosine(a, b, stats) if terms_ok else 0.0
+    ent_sum, ents = shared_entities(a, b, stats) if terms_ok else (0.0, [])
+    feats["entities_shared"] = ent_sum
+    feats["name_cover"], feats["name_cover_min"] = name_cover(a, b, stats) if terms_ok else (0.0, 0.0)
+    feats["name_rarity"] = name_rarity(a, b, stats) if terms_ok else 0.0
+    # a name covered by the other counts as much as its shared words are rare (免费午餐, not 爱心助学)
+    feats["name_cover_rare"] = feats["name_cover"] * feats["name_rarity"]
+    feats["name_cover_min_rare"] = feats["name_cover_min"] * feats["name_rarity"]
+    feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
+    feats["org"] = _org_agreement(feats)
+    feats["org_match"] = max(0.0, feats["org"])
+    feats["org_differs"] = float(feats["org"] < 0)
     return feats
 
 
-def _weigh(f: dict[str, float]) -> tuple[list[Reason], list[Reason]]:
+def _org_agreement(f: dict[str, float]) -> float:
+    """+1 the same organisation, -1 clearly different ones, 0 unknown (a side has none) or in
+    between; a linear view of the organisation for the fitted weights."""
+    if f["org_same"]:
+        return 1.0
+    if not f["org_known"]:
+        return 0.0
+    s = f["org_similarity"]
+    if s >= 0.85:
+        return 0.5
+    return -1.0 if s < 0.5 else 0.0
+
+
+_FITTED_TEXT = {
+    "term_cosine": ("用词相似度（按稀有度加权）{v:.2f}", "rarity-weighted word similarity {v:.2f}"),
+    "name_similarity": ("项目名称相似度 {v:.2f}", "project name similarity {v:.2f}"),
+    "name_cover_rare": ("一方项目名称（按稀有度）见于另一方 {v:.2f}",
+                        "one project's name, by rarity, appears in the other {v:.2f}"),
+    "name_cover_min_rare": ("双方项目名称（按稀有度）互见 {v:.2f}",
+                            "each project's name, by rarity, appears in the other {v:.2f}"),
+    "text_jaccard": ("正文字面相似度 {v:.2f}", "literal text similarity {v:.2f}"),
+}
+
+
+def _weigh(
+    f: dict[str, float], a: ProjectSignals, b: ProjectSignals, stats: TermStats
+) -> tuple[list[Reason], list[Reason]]:
     pro: list[Reason] = []
     con: list[Reason] = []
 
@@ -144,70 +215,55 @@ def _weigh(f: dict[str, float]) -> tuple[list[Reason], list[Reason]]:
         elif w < 0:
             con.append(Reason(code, zh, en, round(w, 3)))
 
-    # Who applied.
+    # The fitted comparisons, each its weight x its value.
+    for name, (zh, en) in _FITTED_TEXT.items():
+        v = f[name]
+        add(name, zh.format(v=v), en.format(v=v), FITTED_WEIGHTS[name] * v)
+    if f["entities_shared"]:
+        names = "、".join(shared_entities(a, b, stats)[1][:5])
+        add("same_entities", f"共同的少见名称：{names}", f"rare names in common: {names}",
+            FITTED_WEIGHTS["entities_shared"] * f["entities_shared"])
+    if f["figures_shared"]:
+        figs = "、".join(shared_figures(a, b)[:FIGURE_CAP])
+        add("same_figures_units", f"相同的数据（含单位）：{figs}", f"same figures with units: {figs}",
+            FITTED_WEIGHTS["figures_shared"] * f["figures_shared"])
+    if f["org"] > 0:
+        w_org = FITTED_WEIGHTS["org_match"] * f["org_match"]
+        code, zh, en = ("same_org", "申报单位名称相同", "same applicant organisation name") if f["org_same"] else (
+            "similar_org", f"申报单位名称相似度 {f['org_similarity']:.2f}",
+            f"applicant name similarity {f['org_similarity']:.2f}")
+        add(code, zh, en, w_org)
+    elif f["org"] < 0:
+        add("different_org", "申报单位不同", "different applicant organisations",
+            FITTED_WEIGHTS["org_differs"] * f["org_differs"])
+
+    # Hand-set evidence.
     if f["credit_same"]:
         add("same_credit_code", "同一统一社会信用代码", "same unified social credit code", SAME_CREDIT)
     elif f["credit_differs"] and not f["org_same"]:
-        add(
-            "different_credit_code",
-            "统一社会信用代码不同",
-            "different unified social credit codes",
-            DIFFERENT_CREDIT,
-        )
-    elif not f["credit_differs"]:
-        if f["org_same"]:
-            add("same_org", "申报单位名称相同", "same applicant organisation name", SAME_ORG)
-        elif f["org_similarity"] >= 0.85:
-            s = f["org_similarity"]
-            add(
-                "similar_org",
-                f"申报单位名称相似度 {s:.2f}",
-                f"applicant name similarity {s:.2f}",
-                SIMILAR_ORG,
-            )
-
-    # What the project is.
-    s = f["name_similarity"]
-    add(
-        "name_similarity" if s >= 0.6 else "names_differ",
-        f"项目名称相似度 {s:.2f}",
-        f"project name similarity {s:.2f}",
-        _interp(s, NAME_WEIGHTS),
-    )
+        add("different_credit_code", "统一社会信用代码不同", "different unified social credit codes", DIFFERENT_CREDIT)
 
     if f["text_comparable"]:
         j, c = f["text_jaccard"], f["text_containment"]
-        w_j = _interp(j, JACCARD_WEIGHTS)
+        w_j = _interp(j, NEAR_TEXT_WEIGHTS)
         w_c = _interp(c, CONTAINMENT_WEIGHTS) if f["text_size_ratio"] <= ABBREVIATION_SIZE_RATIO else 0.0
         if w_c > w_j:
-            add(
-                "text_contained",
-                f"较短正文约 {c:.0%} 的内容见于另一份",
-                f"about {c:.0%} of the shorter narrative appears in the other",
-                w_c,
-            )
-        else:
-            add(
-                "text_similarity" if w_j > 0 else "text_differs",
-                f"正文相似度 {j:.2f}",
-                f"text similarity {j:.2f}",
-                w_j,
-            )
+            add("text_contained", f"较短正文约 {c:.0%} 的内容见于另一份",
+                f"about {c:.0%} of the shorter narrative appears in the other", w_c)
+        elif w_j > 0:
+            add("text_similarity", f"正文几乎相同（{j:.2f}）", f"near-identical text ({j:.2f})", w_j)
 
     n_min, shared = f["facts_min"], int(f["facts_shared"])
     if n_min >= MIN_FACTS_FOR_NEGATIVE:
         w = _interp(f["facts_containment"], FACT_WEIGHTS)
         if w > 0:
             add("same_figures", f"{shared} 项数据相同", f"{shared} figures in common", w)
-        else:
-            add(
-                "different_figures",
-                f"报告的数据不同（仅 {shared} 项相同）",
-                f"the reported figures differ (only {shared} in common)",
-                w,
-            )
-    elif shared:
-        add("same_figures", f"{shared} 项数据相同", f"{shared} figures in common", 0.5)
+        elif n_min >= MANY_FACTS and f["facts_containment"] < 0.25:
+            add("different_figures", f"双方各报告多项数据，却几乎没有相同的（仅 {shared} 项相同）",
+                f"both report many figures, almost none in common (only {shared})", MANY_FACTS_DIFFER)
+        elif f["text_jaccard"] >= TEMPLATE_JACCARD:
+            add("different_figures", f"正文相近但报告的数据不同（仅 {shared} 项相同）",
+                f"similar text but the reported figures differ (only {shared} in common)", w)
 
     identical, near = int(f["images_identical"]), int(f["images_near"])
     n_img = max(identical, near)
@@ -248,13 +304,20 @@ def _context(a: ProjectSignals, b: ProjectSignals) -> list[Reason]:
     return notes
 
 
-def score_pair(a: ProjectSignals, b: ProjectSignals, threshold: float = FLAG_THRESHOLD) -> Suspicion | None:
+def score_pair(
+    a: ProjectSignals, b: ProjectSignals, threshold: float = FLAG_THRESHOLD, stats: TermStats = UNIFORM
+) -> Suspicion | None:
     """A ``Suspicion`` if the pair scores at least ``threshold``, else None."""
     if a.id == b.id:
         return None
-    score, pro, con, feats = explain_pair(a, b)
-    if score < threshold:
-        return None
+    s = compare(a, b, stats)
+    return s if s.score >= threshold else None
+
+
+def compare(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFORM) -> Suspicion:
+    """The pair's score with its reasons, whatever the score (the review queue shows pairs below
+    the flag threshold too)."""
+    score, pro, con, feats = explain_pair(a, b, stats)
     first, second = (a, b) if a.id < b.id else (b, a)
     return Suspicion(
         a_id=first.id,
@@ -270,18 +333,36 @@ def score_pair(a: ProjectSignals, b: ProjectSignals, threshold: float = FLAG_THR
     )
 
 
+def log_odds(feats: dict[str, float], weights: dict[str, float] | None = None,
+             prior: float = PRIOR_LOG_ODDS) -> float:
+    """The fitted part of the log-odds for ``feats`` (``weights`` default: the shipped ones)."""
+    w = FITTED_WEIGHTS if weights is None else weights
+    return prior + sum(w[k] * feats[k] for k in FITTED_FEATURES)
+
+
 def explain_pair(
-    a: ProjectSignals, b: ProjectSignals
+    a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFORM
 ) -> tuple[float, list[Reason], list[Reason], dict[str, float]]:
     """(score, reasons for, reasons against, raw features) whatever the score."""
-    feats = pair_features(a, b)
-    pro, con = _weigh(feats)
+    feats = pair_features(a, b, stats)
+    pro, con = _weigh(feats, a, b, stats)
     z = PRIOR_LOG_ODDS + sum(r.weight for r in pro) + sum(r.weight for r in con)
     feats["log_odds"] = round(z, 4)
-    return 1.0 / (1.0 + math.exp(-z)), pro, con, feats
+    # the hand-set part alone, so the fitting (bench/dedupe_quality.py) can hold it fixed
+    feats["hand_log_odds"] = round(z - log_odds(feats), 4)
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), pro, con, feats
 
 
 CandidateLookup = Callable[[dict[str, list[str]], str], Iterable[ProjectSignals]]
+# (the project checked, its candidates) -> document frequencies of their terms
+StatsFor = Callable[[ProjectSignals, Sequence[ProjectSignals]], TermStats]
+
+
+def _candidates_and_stats(
+    signals: ProjectSignals, lookup: CandidateLookup, stats_for: StatsFor | None
+) -> tuple[list[ProjectSignals], TermStats]:
+    others = list(lookup(candidate_keys(signals), signals.id))
+    return others, (stats_for(signals, others) if stats_for is not None else UNIFORM)
 
 
 def find_suspicions(
@@ -289,18 +370,32 @@ def find_suspicions(
     lookup: CandidateLookup,
     settlements: Iterable[Settlement] = (),
     threshold: float = FLAG_THRESHOLD,
+    stats_for: StatsFor | None = None,
 ) -> list[Suspicion]:
     """One check: ask ``lookup`` (the search index) for candidates, score each in Python,
     drop pairs that staff already settled, strongest first.
 
     ``lookup(keys, exclude_id)`` returns the stored signals of the candidates that share any
-    of ``keys`` (see ``candidate_keys``), never the whole corpus.
+    of ``keys`` (see ``candidate_keys``), never the whole corpus; ``stats_for`` gives the
+    document frequencies of their terms (from the same index's postings).
     """
     settled = list(settlements)
+    others, stats = _candidates_and_stats(signals, lookup, stats_for)
     found = []
-    for other in lookup(candidate_keys(signals), signals.id):
-        s = score_pair(signals, other, threshold)
+    for other in others:
+        s = score_pair(signals, other, threshold, stats)
         if s is not None and not is_settled(s.pair, settled):
             found.append(s)
     found.sort(key=lambda s: (-s.score, s.pair))
     return found
+
+
+def most_similar(
+    signals: ProjectSignals, lookup: CandidateLookup, top_n: int = 10, stats_for: StatsFor | None = None
+) -> list[Suspicion]:
+    """The review queue's view: the ``top_n`` best-scoring candidates of one project, flagged
+    or not, strongest first (same candidates and scoring as ``find_suspicions``)."""
+    others, stats = _candidates_and_stats(signals, lookup, stats_for)
+    scored = [compare(signals, o, stats) for o in others if o.id != signals.id]
+    scored.sort(key=lambda s: (-s.score, s.pair))
+    return scored[:top_n]

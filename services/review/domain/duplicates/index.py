@@ -36,6 +36,7 @@ from itertools import chain
 from typing import TypeVar
 
 from .signals import ProjectSignals, candidate_keys
+from .similarity import TermStats, stats_terms
 
 FIELD_BOOST: dict[str, float] = {
     "credit_code": 3.0,
@@ -45,10 +46,15 @@ FIELD_BOOST: dict[str, float] = {
     "phash_band": 2.0,
     "sha256": 4.0,
     "link": 4.0,
+    "term": 1.0,
 }
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_DF = 50
 MIN_SCORE = 3.0
+# Document frequencies are counted up to this many holders, here and in the service's SQL count
+# (storage/duplicates/repository.holder_counts), so the IDF is the same in both: beyond it a word is
+# common anyway, and an exact count would cost a scan of its holders on every write.
+DF_CAP = 1000
 
 H = TypeVar("H", bound=Hashable)
 
@@ -146,3 +152,9 @@ class InMemoryCandidateIndex:
     def lookup(self, keys: dict[str, list[str]], exclude_id: str | None = None) -> list[ProjectSignals]:
         """Signature of ``detector.CandidateLookup``."""
         return [self._signals[i] for i in self.candidate_ids(keys, exclude_id)]
+
+    def term_stats(self, signals: ProjectSignals, others: Sequence[ProjectSignals] = ()) -> TermStats:
+        """Signature of ``detector.StatsFor``: each term's document frequency is the length of
+        its posting, as the engine's posting carries ``n``."""
+        terms = stats_terms([signals, *others])
+        return TermStats(len(self), {t: min(DF_CAP, len(self._postings.get(("term", t), ()))) for t in terms})

@@ -217,3 +217,45 @@ def name_similarity(a: str, b: str) -> float:
     ba, bb = _bigrams(a), _bigrams(b)
     dice = 2.0 * len(ba & bb) / (len(ba) + len(bb))
     return round(max(best, dice), 4)
+
+
+# Where one field names several things: 中国扶贫基金会、百胜餐饮集团 (partners), 团圆系统(公安部儿童
+# 失踪信息紧急发布平台) (a name and its official long form), 魔豆妈妈/永不打烊的网店.
+_ALT_SPLIT_RE = re.compile(r"[、,，;；/|&＆]|[（(\[【]|[)）\]】]")
+
+
+def name_parts(raw: str | None) -> list[str]:
+    """The parts of a raw name field (split at 、 / ( ) and the like), with the whole first."""
+    if not raw:
+        return []
+    parts = [raw] + [p for p in _ALT_SPLIT_RE.split(fold(raw)) if p and p.strip()]
+    return parts
+
+
+def project_name_alternatives(raw: str | None) -> list[str]:
+    """Normalised whole name and each part of at least two characters, distinct, whole first."""
+    out: list[str] = []
+    for p in name_parts(raw):
+        n = normalise_project_name(p)
+        if len(n) >= 2 and n not in out:
+            out.append(n)
+    return out
+
+
+def org_alternatives(raw: str | None) -> list[str]:
+    """Province-less cores of the whole organisation field and of each named organisation in it
+    (原中国扶贫基金会 -> 中国扶贫基金会 too)."""
+    out: list[str] = []
+    for p in name_parts(raw):
+        p = p.strip()
+        if p.startswith("原"):
+            p = p[1:]
+        n = normalise_org(p, drop_province=True)
+        if len(n) >= 2 and n not in out:
+            out.append(n)
+    return out
+
+
+def best_similarity(a: list[str], b: list[str]) -> float:
+    """The best ``name_similarity`` over the alternatives of two names."""
+    return max((name_similarity(x, y) for x in a for y in b), default=0.0)

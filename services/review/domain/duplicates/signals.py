@@ -14,10 +14,17 @@ from typing import Any
 from .chars import fold, strip_non_word
 from .evidence import normalise_link, normalise_phash, phash_band_keys
 from .facts import extract_facts
-from .normalise import normalise_credit_code, normalise_org, normalise_project_name
+from .normalise import (
+    normalise_credit_code,
+    normalise_org,
+    normalise_project_name,
+    org_alternatives,
+    project_name_alternatives,
+)
+from .terms import TERMS_SCHEME, tokens
 from .text import TEXT_SCHEME, band_keys, minhash_of_normalised
 
-SIGNALS_VERSION = f"dup-v1/{TEXT_SCHEME}"
+SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}"
 
 # Field names as the intake form may spell them; the first one present wins.
 _ID_KEYS = ("id", "application_id")
@@ -54,6 +61,8 @@ class ProjectSignals:
     org_norm: str = ""
     org_core: str = ""  # org_norm without a leading province
     name_norm: str = ""
+    name_alts: list[str] = field(default_factory=list)  # name_norm, then each part of the name field
+    org_alts: list[str] = field(default_factory=list)  # org_core, then each organisation named
     minhash: list[int] = field(default_factory=list)
     text_bands: list[str] = field(default_factory=list)
     shingle_count: int = 0
@@ -61,6 +70,11 @@ class ProjectSignals:
     phashes: list[str] = field(default_factory=list)
     sha256s: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    # words, entity-like tokens, the name's words and figures with units (terms.py)
+    terms: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    name_terms: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
     version: str = SIGNALS_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,7 +84,8 @@ class ProjectSignals:
     def from_dict(cls, data: Mapping[str, Any]) -> ProjectSignals:
         known = {f for f in cls.__dataclass_fields__}
         kwargs = {k: v for k, v in data.items() if k in known}
-        for k in ("minhash", "text_bands", "facts", "phashes", "sha256s", "links"):
+        for k in ("minhash", "text_bands", "facts", "phashes", "sha256s", "links", "terms", "entities", "name_terms",
+                  "figures", "name_alts", "org_alts"):
             kwargs[k] = list(kwargs.get(k) or [])
         return cls(**kwargs)
 
@@ -106,6 +121,10 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
 
     call_id = _first(application, _CALL_KEYS)
     unit = _first(application, _UNIT_KEYS)
+    raw_name = _first(application, _NAME_KEYS)
+    name_norm = normalise_project_name(raw_name)
+    name_alts = project_name_alternatives(raw_name)
+    toks = tokens(name_alts, _narrative(application))
     return ProjectSignals(
         id=str(app_id),
         call_id=str(call_id) if call_id is not None else None,
@@ -113,7 +132,9 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
         credit_code=normalise_credit_code(_first(application, _CREDIT_KEYS)),
         org_norm=normalise_org(org),
         org_core=normalise_org(org, drop_province=True),
-        name_norm=normalise_project_name(_first(application, _NAME_KEYS)),
+        name_norm=name_norm,
+        name_alts=name_alts,
+        org_alts=org_alternatives(org),
         minhash=signature,
         text_bands=band_keys(signature),
         shingle_count=n_shingles,
@@ -121,6 +142,10 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
         phashes=phashes,
         sha256s=sha256s,
         links=links,
+        terms=toks.terms,
+        entities=toks.entities,
+        name_terms=toks.name_terms,
+        figures=toks.figures,
     )
 
 
@@ -129,15 +154,18 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
 
     The search index stores these as keyword fields of the same names; a candidate query is
     a bool ``should`` of one ``terms`` clause per field (see ``index.py`` and
-    docs/duplicates.md). The organisation is keyed by its province-less core so 河南省某某
-    基金会 and 某某基金会 meet.
+    docs/duplicates.md). ``term`` keys are the kept words and entities: their postings give
+    candidates that share rare words, and each posting's count is the word's document frequency,
+    which the scoring turns into IDF (``similarity.TermStats``). The organisation is keyed by
+    its province-less core so 河南省某某基金会 and 某某基金会 meet.
     """
     return {
         "credit_code": [signals.credit_code] if signals.credit_code else [],
-        "org": [signals.org_core] if len(signals.org_core) >= 2 else [],
-        "name": [signals.name_norm] if len(signals.name_norm) >= 2 else [],
+        "org": sorted({o for o in [signals.org_core, *signals.org_alts] if len(o) >= 2}),
+        "name": sorted({n for n in [signals.name_norm, *signals.name_alts] if len(n) >= 2}),
         "text_band": list(signals.text_bands),
         "phash_band": sorted({k for ph in signals.phashes for k in phash_band_keys(ph)}),
         "sha256": list(signals.sha256s),
         "link": list(signals.links),
+        "term": list(signals.terms),
     }

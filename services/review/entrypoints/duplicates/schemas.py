@@ -83,3 +83,26 @@ class SettleBody(BaseModel):
         default=None, description="same_project: what happens to the other (default withdrawn)"
     )
     note: str = Field(default="", max_length=2000)
+
+
+class QueueEntry(DuplicateApplication):
+    score: float = Field(description="same score as a flagged pair's / 与疑似重复同一评分")
+    flagged: bool = Field(description="score reaches the flag threshold / 达到疑似重复阈值")
+    reasons: list[Reason]
+    counter_reasons: list[Reason]
+    context: list[Reason] = Field(description="other channel, other call / 不同推荐单位、不同征集活动")
+    suspicion_id: str | None = Field(description="the recorded suspicion of the pair, if any / 已记录的疑似重复")
+    suspicion_status: Literal["open", "settled", "cleared"] | None
+
+
+class DuplicateQueue(BaseModel):
+    application: DuplicateApplication
+    flag_threshold: float
+    items: list[QueueEntry] = Field(description="most similar first, flagged or not / 按相似度排序，含未达阈值者")
+    suspicions: list[SuspicionOut]
+
+
+class DuplicateQueueQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_n: int = Field(default=10, ge=1, le=50, description="how many similar projects / 返回条数")

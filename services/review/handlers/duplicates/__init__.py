@@ -19,6 +19,7 @@ from services.review.handlers.duplicates.checks import (
     sync_postings,
 )
 from services.review.handlers.duplicates.common import SETTLED, SUSPECTED, suspicion_id_for
+from services.review.handlers.duplicates.queue import similar_to
 from services.review.handlers.duplicates.signals import record_application, record_evidence, record_withdrawn
 from services.review.handlers.duplicates.suspicions import (
     get_suspicion,
@@ -31,6 +32,6 @@ from services.review.handlers.duplicates.suspicions import (
 __all__ = [
     "FLUSH_KEYS", "SETTLED", "SUSPECTED", "application_keys", "check_pending", "flush_postings", "get_suspicion",
     "list_suspicions", "make_lookup", "rebuild_index", "record_application", "record_evidence", "record_withdrawn",
-    "settle", "suspicion_id_for", "suspicion_view", "suspicions_for", "sync_all_keys", "sync_and_check",
+    "settle", "similar_to", "suspicion_id_for", "suspicion_view", "suspicions_for", "sync_all_keys", "sync_and_check",
     "sync_postings",
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,8 @@ from services.review.domain.duplicates import (
     find_suspicions,
     score_pair,
 )
+from services.review.domain.duplicates.index import DEFAULT_LIMIT, MIN_SCORE, rank_candidates
+from services.review.domain.duplicates.similarity import TermStats, stats_terms
 from services.review.handlers.duplicates.common import SUSPECTED, suspicion_id_for
 from services.review.storage.duplicates.index import DuplicateIndex, posting_document
 from services.review.storage.duplicates.repository import (
@@ -31,6 +33,7 @@ from services.review.storage.duplicates.repository import (
     clear_dirty,
     dirty_keys,
     drop_inactive_keys,
+    holder_counts,
     holders_of,
     lock_postings,
     pending_checks,
@@ -57,15 +60,37 @@ def _reason_dicts(reasons: Iterable[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> Callable[[dict, str], list[ProjectSignals]]:
-    """``find_suspicions``' lookup: candidate ids from the engine, their signals from SQL."""
+class EngineLookup:
+    """``find_suspicions``' lookup and term statistics: candidate ids from the engine's postings,
+    their signals from SQL, and each term's document frequency from the ``n`` of its posting.
 
-    def lookup(keys: dict[str, list[str]], exclude_id: str) -> list[ProjectSignals]:
-        ids = index.candidate_ids(keys, exclude_id)
-        found = repo.signals_of(ids)
+    The check's own postings (read to find candidates) already give its terms' counts; only the
+    candidates' other terms cost one more ``mget``. ``corpus_size`` is the number of active
+    applications (read once per pass)."""
+
+    def __init__(self, repo: DuplicateRepository, index: DuplicateIndex, corpus_size: int) -> None:
+        self.repo = repo
+        self.index = index
+        self.corpus_size = corpus_size
+        self._df: dict[str, int] = {}
+
+    def lookup(self, keys: dict[str, list[str]], exclude_id: str) -> list[ProjectSignals]:
+        read = self.index.read(keys)
+        self._df = {value: n for (kind, value), (_, n, _) in read.items() if kind == "term"}
+        ids = rank_candidates(read.values(), exclude_id, max_df=self.index.max_df, min_score=MIN_SCORE,
+                              limit=DEFAULT_LIMIT)
+        found = self.repo.signals_of(ids)
         return [ProjectSignals.from_dict(found[i]) for i in ids if i in found]
 
-    return lookup
+    def term_stats(self, signals: ProjectSignals, others: Sequence[ProjectSignals] = ()) -> TermStats:
+        missing = stats_terms([signals, *others]) - set(self._df)
+        if missing:
+            self._df.update(self.index.term_counts(missing))
+        return TermStats(self.corpus_size, dict(self._df))
+
+
+def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> EngineLookup:
+    return EngineLookup(repo, index, repo.active_count())
 
 
 def check_pending(uow: ReviewUnitOfWork, index: DuplicateIndex, rows: list[dict[str, Any]]) -> list[str]:
@@ -81,12 +106,13 @@ def check_pending(uow: ReviewUnitOfWork, index: DuplicateIndex, rows: list[dict[
     ids = [r["application_id"] for r in active]
     settled = repo.settled_pairs_for(ids)
     open_before = repo.open_suspicions_for(ids)
-    lookup = make_lookup(repo, index)
+    engine_lookup = make_lookup(repo, index)
     announced: list[str] = []
     for r in active:
         application_id = r["application_id"]
         signals = ProjectSignals.from_dict(r["signals"])
-        found = find_suspicions(signals, lookup, _settlements(settled.get(application_id, [])))
+        found = find_suspicions(signals, engine_lookup.lookup, _settlements(settled.get(application_id, [])),
+                                stats_for=engine_lookup.term_stats)
         now = dt.datetime.now(dt.UTC)
         # Open suspicions the index did not return this time are scored again directly: an edit
         # (fewer shared photos...) may have cleared them, or the candidate list was full.
@@ -97,7 +123,9 @@ def check_pending(uow: ReviewUnitOfWork, index: DuplicateIndex, rows: list[dict[
                 continue
             other_id = old["b_id"] if old["a_id"] == application_id else old["a_id"]
             other = repo.signals_of([other_id]).get(other_id)
-            again = score_pair(signals, ProjectSignals.from_dict(other)) if other else None
+            other_signals = ProjectSignals.from_dict(other) if other else None
+            again = (score_pair(signals, other_signals, stats=engine_lookup.term_stats(signals, [other_signals]))
+                     if other_signals else None)
             if again is not None:
                 found.append(again)
             else:
@@ -219,10 +247,11 @@ def flush_postings(engine: sa.Engine, index: DuplicateIndex, chunk: int = FLUSH_
             keys = dirty_keys(conn, chunk)
             if not keys:
                 return done
-            holders = holders_of(conn, keys)
+            counts = holder_counts(conn, keys)
+            holders = holders_of(conn, [k for k, n in counts.items() if n <= index.max_df])
             index.write(
-                (posting_document(k, holders[k], index.max_df) for k in keys if k in holders),
-                [k for k in keys if k not in holders],
+                (posting_document(k, holders.get(k, []), index.max_df, n=counts[k]) for k in keys if k in counts),
+                [k for k in keys if k not in counts],
             )
             clear_dirty(conn, keys)
         done += len(keys)

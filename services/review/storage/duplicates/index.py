@@ -47,9 +47,12 @@ BULK_ACTIONS = 5000
 Posting = tuple[str, int, list[str]]  # kind, projects holding the key, their ids ([] for a stop key)
 
 
-def posting_document(key: str, ids: Sequence[str], max_df: int = DEFAULT_MAX_DF) -> dict[str, Any]:
-    """The document of one key held by ``ids`` (``_id`` is the key)."""
-    n = len(ids)
+def posting_document(
+    key: str, ids: Sequence[str], max_df: int = DEFAULT_MAX_DF, n: int | None = None
+) -> dict[str, Any]:
+    """The document of one key held by ``ids`` (``_id`` is the key); a stop key may be given by
+    its count ``n`` alone (``ids`` empty)."""
+    n = len(ids) if n is None else n
     return {"_id": key, "kind": key_kind(key), "n": n, "ids": sorted(ids) if n <= max_df else []}
 
 
@@ -125,15 +128,26 @@ class DuplicateIndex:
     def count(self) -> int:
         return self.client.count(index=self.alias)["count"]
 
+    def read(self, keys: dict[str, list[str]]) -> dict[tuple[str, str], Posting]:
+        """The postings of ``keys`` (kind -> values) that exist, by (kind, value), read with one
+        ``mget``."""
+        wanted = {posting_key(kind, v): (kind, v) for kind, values in keys.items() for v in values}
+        if not wanted:
+            return {}
+        raw = self.client.mget(index=self.alias, ids=list(wanted))
+        return {
+            wanted[d["_id"]]: (wanted[d["_id"]][0], d["_source"]["n"], d["_source"]["ids"])
+            for d in raw["docs"] if d.get("found")
+        }
+
     def postings(self, keys: dict[str, list[str]]) -> list[Posting]:
         """The postings of ``keys`` (kind -> values) that exist, read with one ``mget``."""
-        kinds = {posting_key(kind, v): kind for kind, values in keys.items() for v in values}
-        if not kinds:
-            return []
-        raw = self.client.mget(index=self.alias, ids=list(kinds))
-        return [
-            (kinds[d["_id"]], d["_source"]["n"], d["_source"]["ids"]) for d in raw["docs"] if d.get("found")
-        ]
+        return list(self.read(keys).values())
+
+    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """Document frequency of each term: the ``n`` of its ``term`` posting (stop keys keep it)."""
+        found = self.read({"term": sorted(set(terms))})
+        return {value: n for (_, value), (_, n, _) in found.items()}
 
     def candidate_ids(
         self, keys: dict[str, list[str]], exclude_id: str | None = None, limit: int = DEFAULT_LIMIT

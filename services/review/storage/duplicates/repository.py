@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gongyi.db import conflict_insert
+from services.review.domain.duplicates.index import DF_CAP
 from services.review.storage.duplicates.tables import (
     dup_application_evidence,
     dup_evidence,
@@ -86,6 +87,12 @@ class DuplicateRepository:
             )
         ).all()
         return {r.application_id: r.signals for r in rows}
+
+    def active_count(self) -> int:
+        """How many applications the candidate index holds: the N of the terms' IDF."""
+        return int(self.session.execute(
+            sa.select(sa.func.count()).select_from(dup_signals).where(dup_signals.c.status == "active")
+        ).scalar_one())
 
     def mark_checked_many(self, versions: dict[str, int]) -> None:
         """Mark each application checked at its version (never backwards: a newer version stays
@@ -385,6 +392,33 @@ def holders_of(conn: sa.Connection, keys: Iterable[str]) -> dict[str, list[str]]
         sa.select(dup_keys.c.key, dup_keys.c.application_id).where(dup_keys.c.key.in_(keys)).order_by(dup_keys.c.key)
     )
     return dict(_grouped(rows.tuples()))
+
+
+# A key's holders are counted up to DF_CAP: a common word's exact count would cost a scan of its
+# tens of thousands of rows on every write (0.9 s per application at 100k projects). Above it the
+# word is common anyway; its IDF is taken at this count, as the in-memory index does.
+COUNT_CAP = DF_CAP
+_COUNT_CHUNK = 200
+
+
+def holder_counts(conn: sa.Connection, keys: Iterable[str], cap: int = COUNT_CAP) -> dict[str, int]:
+    """How many applications hold each of ``keys``, counted up to ``cap`` (absent: none). Each
+    count reads at most ``cap`` index entries, so writing a common word's posting costs the same
+    at 1k and 100k projects, and its thousands of holders never come into Python."""
+    keys = list(keys)
+    out: dict[str, int] = {}
+    for start in range(0, len(keys), _COUNT_CHUNK):
+        part = keys[start : start + _COUNT_CHUNK]
+        counts = [
+            sa.select(sa.literal(k).label("key"), sa.func.count().label("n")).select_from(
+                sa.select(sa.literal(1).label("one")).where(dup_keys.c.key == k).limit(cap).subquery()
+            )
+            for k in part
+        ]
+        for k, n in conn.execute(sa.union_all(*counts)).tuples():
+            if n:
+                out[k] = int(n)
+    return out
 
 
 def all_holders(conn: sa.Connection, chunk: int = 5000) -> Iterator[tuple[str, list[str]]]:
