@@ -14,7 +14,7 @@ import sys  # noqa: E402
 
 import click  # noqa: E402
 
-from gongyi.config import SERVICES, load_settings  # noqa: E402
+from gongyi.config import CONSOLE, SERVICES, load_settings  # noqa: E402
 from gongyi.logging import configure_logging  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def run(port: int | None, search_port: int | None, s3_port: int | None) -> None:
 
 
 @main.command()
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice((*SERVICES, CONSOLE)))
 def serve(service: str) -> None:
     """Run one service (what each container runs in a cluster)."""
     from gongyi.runner import serve as serve_one
@@ -45,13 +45,13 @@ def serve(service: str) -> None:
 
 
 @main.command()
-@click.argument("service", default="all", type=click.Choice((*SERVICES, "all")))
+@click.argument("service", default="all", type=click.Choice((*SERVICES, CONSOLE, "all")))
 def migrate(service: str) -> None:
     """Apply database migrations (idempotent)."""
     from gongyi.db import migrate as run_migrations
 
     settings = load_settings()
-    for name in SERVICES if service == "all" else (service,):
+    for name in (*SERVICES, CONSOLE) if service == "all" else (service,):
         run_migrations(name, settings.db_url(name))
         click.echo(f"{name}: migrated")
 
@@ -62,14 +62,14 @@ def migrations() -> None:
 
 
 @migrations.command("check")
-@click.argument("service", default="all", type=click.Choice((*SERVICES, "all")))
+@click.argument("service", default="all", type=click.Choice((*SERVICES, CONSOLE, "all")))
 def migrations_check(service: str) -> None:
     """Fail when a table definition has changes that no migration makes (database at head)."""
     from gongyi.db import MigrationDrift, check_migrations
 
     settings = load_settings()
     failed = False
-    for name in SERVICES if service == "all" else (service,):
+    for name in (*SERVICES, CONSOLE) if service == "all" else (service,):
         try:
             check_migrations(name, settings.db_url(name))
             click.echo(f"{name}: migrations match the tables")
@@ -81,7 +81,7 @@ def migrations_check(service: str) -> None:
 
 
 @migrations.command("new")
-@click.argument("service", type=click.Choice(SERVICES))
+@click.argument("service", type=click.Choice((*SERVICES, CONSOLE)))
 @click.option("-m", "--message", required=True, help="What the change does, in a few words.")
 def migrations_new(service: str, message: str) -> None:
     """Generate the next migration from the table definitions (review it before committing)."""
@@ -293,9 +293,11 @@ def dlq_replay(ids: tuple[str, ...], replay_all: bool) -> None:
 
 def _register_service_commands() -> None:
     # commands whose logic belongs to one service live in that service's entrypoints
+    from services.console.entrypoints.cli import console_group
     from services.intake.entrypoints.cli import import_group, uscc
     from services.review.entrypoints.cli import duplicates, reindex
 
+    main.add_command(console_group)
     main.add_command(import_group)
     main.add_command(uscc)
     main.add_command(reindex)

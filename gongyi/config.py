@@ -18,6 +18,10 @@ from pydantic_settings.sources.utils import parse_env_vars
 import gongyi.events.memory_broker  # noqa: F401 - memory:// carries AMQP's message properties
 
 SERVICES = ("intake", "media", "review", "publish")
+# the browser console (services/console): a backend-for-frontend over the four services' APIs, with
+# its own database (accounts, sessions, notifications) and no JSON API of its own
+CONSOLE = "console"
+DATABASES = (*SERVICES, CONSOLE)
 DEV_JWT_SECRET = "dev-only-insecure-secret-change-me"
 
 S = TypeVar("S", bound=BaseSettings)
@@ -81,6 +85,7 @@ class Settings(GivenEnviron, BaseSettings):
     media_db_url: str = ""
     review_db_url: str = ""
     publish_db_url: str = ""
+    console_db_url: str = ""
     search_url: str = ""
     search_index_prefix: str = "gongyi"
     s3_endpoint: str = ""
@@ -118,6 +123,12 @@ class Settings(GivenEnviron, BaseSettings):
     trusted_proxies: str = "127.0.0.0/8,::1/128"
     # seconds intake waits for media's evidence check
     intake_evidence_timeout_s: float = 5.0
+    # the platform's base URL through which the console calls the services' APIs; empty: `gongyi run`
+    # sets the router's bound address (GONGYI_HTTP_PORT=0 included), else http://127.0.0.1:<http_port>
+    api_base_url: str = ""
+    # where the console's e-mail goes (smtp://host:port); empty in `gongyi run`: a local sink into <data_dir>/mail
+    smtp_url: str = ""
+    mail_from: str = "noreply@gongyi.example.org"
 
     @field_validator("calls", mode="before")
     @classmethod
@@ -132,7 +143,7 @@ class Settings(GivenEnviron, BaseSettings):
         # resolved once, at load time, against the directory the process started in
         if isinstance(data, dict):
             data_dir = Path(data.get("data_dir") or "./var").resolve()
-            for service in SERVICES:
+            for service in DATABASES:
                 data.setdefault(f"{service}_db_url", "")
                 if not data[f"{service}_db_url"]:
                     data[f"{service}_db_url"] = f"sqlite:///{data_dir / (service + '.db')}"
@@ -147,7 +158,7 @@ class Settings(GivenEnviron, BaseSettings):
         return {s: getattr(self, f"{s}_db_url") for s in SERVICES}
 
     def db_url(self, service: str) -> str:
-        if service not in SERVICES:
+        if service not in DATABASES:
             raise KeyError(service)
         return getattr(self, f"{service}_db_url")
 

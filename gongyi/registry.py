@@ -9,6 +9,7 @@ SERVICE_CLASSES = {
     "media": "services.media.entrypoints.service:MediaService",
     "review": "services.review.entrypoints.service:ReviewService",
     "publish": "services.publish.entrypoints.service:PublishService",
+    "console": "services.console.entrypoints.service:ConsoleService",
 }
 
 

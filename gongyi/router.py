@@ -59,10 +59,12 @@ CHUNK = 64 * 1024
 MiB = 1 << 20
 # a body over this for a service is refused before a byte reaches it; the services enforce their
 # own, finer limits (per route, per kind of file) too
-DEFAULT_BODY_LIMITS = {"media": 1024 * MiB + MiB, "intake": 21 * MiB, "review": 2 * MiB, "publish": 2 * MiB}
+DEFAULT_BODY_LIMITS = {"media": 1024 * MiB + MiB, "intake": 21 * MiB, "review": 2 * MiB, "publish": 2 * MiB,
+                       "console": 64 * MiB}  # the console reads an upload whole before passing it on
 # what may stay as is in a request target: RFC 3986 unreserved, reserved and '%' (escapes are
 # forwarded untouched, so the service decodes them once)
 _SAFE_TARGET = "/:@!$&'()*+,;=-._~%?"
+PAGE_MOUNTS = {"console"}
 
 
 class JsonErrorProtocol(eventlet.wsgi.HttpProtocol):
@@ -214,6 +216,8 @@ def make_router(
         path = environ.get("PATH_INFO", "")
         parts = path.split("/")
         service = parts[2] if len(parts) > 2 and parts[1] == "api" else None
+        if service is None and len(parts) > 1 and parts[1] in PAGE_MOUNTS:
+            service = parts[1]  # /console/...: a service that serves pages at its own top-level path
         if service not in backends:
             return problem(start_response, 404, "route_not_found", "请求的地址不存在", "No service at this path",
                            request_id, {"services": sorted(backends)})

@@ -13,7 +13,7 @@ from pathlib import Path
 import eventlet
 from nameko.containers import ServiceContainer
 
-from gongyi.config import SERVICES, Settings, load_settings, nameko_config
+from gongyi.config import CONSOLE, DATABASES, SERVICES, Settings, load_settings, nameko_config
 from gongyi.db import migrate
 from gongyi.registry import service_class
 from gongyi.supervisor import RestartPolicy, Supervisor, install_signal_handlers, with_platform_status
@@ -91,6 +91,17 @@ class LocalServers:
         _wait_http(url + "/", proc)
         return url
 
+    def start_smtp_sink(self, port: int, maildir: str) -> str:
+        """aiosmtpd accepting every message into a Maildir: the console's e-mail in embedded mode."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gongyi.mailsink", "--port", str(port), "--maildir", maildir,
+             "--parent-pid", str(os.getpid())],
+            stdout=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        _wait_tcp(port, proc)
+        return f"smtp://127.0.0.1:{port}"
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -116,9 +127,22 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def _wait_tcp(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"port {port}: the server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
 def prepare(settings: Settings) -> None:
     """Migrate every database and create the buckets: what a one-shot job does in a cluster."""
-    for service in SERVICES:
+    for service in DATABASES:
         migrate(service, settings.db_url(service))
     if settings.s3_endpoint:
         from gongyi.objectstore import ensure_buckets, make_object_client
@@ -166,7 +190,12 @@ def run_embedded(port: int | None = None, search_port: int | None = None, s3_por
             resolve_port(base.search_port if search_port is None else search_port)
         )
         s3_url = base.s3_endpoint or servers.start_s3(resolve_port(base.s3_port if s3_port is None else s3_port))
-        settings = base.with_overrides(search_url=search_url, s3_endpoint=s3_url)
+        smtp_url = base.smtp_url or servers.start_smtp_sink(free_port(), str(Path(base.data_dir) / "mail"))
+        # the console calls the APIs through this very router, on the port it really got (0 = free)
+        api_host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        api_base_url = base.api_base_url or f"http://{api_host}:{listener.getsockname()[1]}"
+        settings = base.with_overrides(search_url=search_url, s3_endpoint=s3_url, smtp_url=smtp_url,
+                                       api_base_url=api_base_url)
         settings.check()
         prepare(settings)
         calls = list(settings.calls) or [
@@ -175,9 +204,10 @@ def run_embedded(port: int | None = None, search_port: int | None = None, s3_por
         ]
         for result in load_call_files(settings, calls):
             log.info("call %s at version %s", result["call_id"], result["version"])
-        backends = {service: ("127.0.0.1", free_port()) for service in SERVICES}
+        components = (*SERVICES, CONSOLE)
+        backends = {service: ("127.0.0.1", free_port()) for service in components}
         supervisor = Supervisor(
-            lambda service: start_container(settings, service, *backends[service]), SERVICES, RestartPolicy()
+            lambda service: start_container(settings, service, *backends[service]), components, RestartPolicy()
         )
         supervisor.start_all()
         install_signal_handlers(supervisor)
@@ -219,6 +249,7 @@ def _print_banner(base_url: str, search_url: str, s3_url: str, data_dir: str) ->
     print(f"  platform readiness: {base_url}/readyz")
     for service in SERVICES:
         print(f"  {base_url}/api/{service}/healthz   {base_url}/api/{service}/openapi.json")
+    print(f"  console (browser): {base_url}/console/")
     print(f"  search (osmem-server): {search_url}    S3 (moto): {s3_url}    data: {data_dir}")
     print("\nA token:  .venv/bin/gongyi token --role staff   (roles: applicant, unit, expert, staff)")
     print("The README's 'Try it' section has the whole flow as curl commands. Ctrl-C stops.\n", flush=True)

@@ -26,3 +26,15 @@ if ! port_open 15672; then
 fi
 port_open 15672 || { echo "RabbitMQ management API is not reachable on 127.0.0.1:15672" >&2; exit 1; }
 echo "PostgreSQL, RabbitMQ and its management API are up"
+
+# The browser tests (tests/browser/) drive Debian's chromium with Playwright (no browser download)
+# and need a CJK font for readable screenshots.
+if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei"; then
+  echo "installing chromium and fonts-wqy-microhei"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+  fi
+fi
+command -v chromium >/dev/null || { echo "chromium is not installed (apt-get install chromium)" >&2; exit 1; }

@@ -17,7 +17,7 @@ import pytest
 import requests
 from platform_support import free_port
 
-from gongyi.config import SERVICES, Settings, load_settings
+from gongyi.config import DATABASES, Settings, load_settings
 
 RABBIT_MGMT = os.environ.get("GONGYI_TEST_RABBITMQ_MANAGEMENT_URL", "http://guest:guest@127.0.0.1:15672")
 RABBIT_HOST = os.environ.get("GONGYI_TEST_RABBITMQ_HOST", "127.0.0.1:5672")
@@ -51,7 +51,7 @@ def amqp_uri(vhost: str) -> str:
 
 @pytest.fixture(scope="session")
 def db_urls(run_id: str) -> Iterator[dict[str, str]]:
-    names = {s: f"gongyi_{run_id}_{s}" for s in SERVICES}
+    names = {s: f"gongyi_{run_id}_{s}" for s in DATABASES}
     conn = psycopg2.connect(PG_DSN)
     conn.autocommit = True
     with conn.cursor() as cur:

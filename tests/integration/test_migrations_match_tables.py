@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import PG_DSN
 
-from gongyi.config import SERVICES
+from gongyi.config import DATABASES
 from gongyi.db import MigrationDrift, check_migrations, new_migration
 
 
@@ -35,7 +35,7 @@ def fresh_db() -> Iterator[str]:
         conn.close()
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DATABASES)
 def test_the_migrations_make_the_tables_as_defined(service: str, fresh_db: str) -> None:
     check_migrations(service, fresh_db)  # raises MigrationDrift on any difference
 

@@ -22,16 +22,16 @@ from gongyi.http.platform import platform_routes
 from services.publish import handlers, site
 from services.publish.domain.exports import export
 from services.publish.domain.feeds import atom_feed, case_entry, list_entry
-from services.publish.domain.html_pages import (
+from services.publish.domain.public_view import public_entry
+from services.publish.domain.year_end import year_end_pdf, year_end_xlsx
+from services.publish.entrypoints import views
+from services.publish.entrypoints.dependencies import ObjectionRateLimit
+from services.publish.entrypoints.pages import (
     render_case_page,
     render_final_list_page,
     render_notice_page,
     render_project_page,
 )
-from services.publish.domain.public_view import public_entry
-from services.publish.domain.year_end import year_end_pdf, year_end_xlsx
-from services.publish.entrypoints import views
-from services.publish.entrypoints.dependencies import ObjectionRateLimit
 from services.publish.entrypoints.schemas import (
     CaseIn,
     CaseList,

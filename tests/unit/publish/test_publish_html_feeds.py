@@ -5,17 +5,17 @@ from html.parser import HTMLParser
 from publish_support import SH, at, make_entries
 
 from services.publish.domain.feeds import ATOM_NS, atom_feed, case_entry, list_entry
-from services.publish.domain.html_pages import (
+from services.publish.domain.notice import Notice
+from services.publish.domain.public_view import public_entry
+from services.publish.domain.reports import ProgressReport, publish_as_case
+from services.publish.domain.selection import SelectionEntry
+from services.publish.entrypoints.pages import (
     render_case_page,
     render_final_list_page,
     render_notice_page,
     render_project_page,
     render_project_pages,
 )
-from services.publish.domain.notice import Notice
-from services.publish.domain.public_view import public_entry
-from services.publish.domain.reports import ProgressReport, publish_as_case
-from services.publish.domain.selection import SelectionEntry
 
 A = f"{{{ATOM_NS}}}"
 
@@ -78,7 +78,7 @@ def test_markup_in_data_is_escaped():
         summary="<b>粗</b>",
     )
     html = render_final_list_page(_published([evil]))
-    assert "<script>" not in html and "&lt;script&gt;" in html and "A&amp;B &quot;协会&quot;" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "A&amp;B &#34;协会&#34;" in html
     page = render_project_page(public_entry(evil), call_name="c")
     assert "<b>" not in page and "&lt;b&gt;粗&lt;/b&gt;" in page
 

@@ -19,11 +19,6 @@ from publish_support import (
 
 from services.publish.domain import exports
 from services.publish.domain.feeds import atom_feed, case_entry, list_entry
-from services.publish.domain.html_pages import (
-    render_final_list_page,
-    render_notice_page,
-    render_project_pages,
-)
 from services.publish.domain.notice import Notice
 from services.publish.domain.public_view import PiiLeak, assert_no_pii
 from services.publish.domain.reports import (
@@ -32,6 +27,11 @@ from services.publish.domain.reports import (
     year_end_pdf,
     year_end_summary,
     year_end_xlsx,
+)
+from services.publish.entrypoints.pages import (
+    render_final_list_page,
+    render_notice_page,
+    render_project_pages,
 )
 
 PII = [

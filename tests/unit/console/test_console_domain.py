@@ -1,0 +1,136 @@
+"""The console's rules without a server: passwords, sessions, the sign-in limit, the material
+count, and which events need whom."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from gongyi.errors import DomainError
+from services.console.domain import accounts as acc
+from services.console.domain import notifications as notes
+from services.console.domain import sessions as sess
+from services.console.domain.material import count_chars, count_material
+from services.intake.domain.text_count import count_chars as intake_count_chars
+
+T0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+
+def test_passwords_are_argon2id_hashes_that_verify_only_the_right_password():
+    stored = acc.hash_password("correct-horse-battery")
+    assert stored.startswith("$argon2id$") and "correct-horse" not in stored
+    assert acc.verify_password(stored, "correct-horse-battery")
+    assert not acc.verify_password(stored, "correct-horse-batterz")
+    assert not acc.verify_password(None, "anything")  # unknown account: same answer
+    assert not acc.verify_password("not-a-hash", "x")
+
+
+@pytest.mark.parametrize("password", ["short", "1234567890123", ""])
+def test_weak_passwords_are_refused(password):
+    with pytest.raises(DomainError) as err:
+        acc.check_new_password(password)
+    assert err.value.code == "weak_password" and err.value.status == 422
+
+
+def test_the_repeated_password_must_match():
+    with pytest.raises(DomainError) as err:
+        acc.check_new_password("long-enough-pass", "long-enough-past")
+    assert err.value.code == "passwords_differ"
+
+
+def test_emails_are_normalised_and_checked():
+    assert acc.normalise_email("  Zhang.San@Example.ORG ") == "zhang.san@example.org"
+    with pytest.raises(DomainError):
+        acc.normalise_email("not-an-address")
+
+
+def test_tokens_carry_the_accounts_scope_like_the_api_tokens():
+    unit = acc.Account("a1", "u@x.org", "unit", "北京", "active", unit_code="cac-beijing")
+    expert = acc.Account("a2", "e@x.org", "expert", "王", "active", expert_id="e1")
+    applicant = acc.Account("a3", "a@x.org", "applicant", "张", "active", org_code="53110000500000007T")
+    assert unit.token_claims()["unit"] == "cac-beijing" and "expert" not in unit.token_claims()
+    assert expert.token_claims()["expert"] == "e1"
+    assert applicant.token_claims()["org"] == "53110000500000007T"
+
+
+def test_each_role_enters_only_its_own_area():
+    assert acc.may_enter("staff", "staff") and not acc.may_enter("applicant", "staff")
+    assert not acc.may_enter("unit", "expert") and not acc.may_enter("expert", "unit")
+
+
+def test_invitations_need_the_scope_of_their_role():
+    with pytest.raises(DomainError) as err:
+        acc.check_invitation("unit", None, None)
+    assert err.value.code == "unit_required"
+    with pytest.raises(DomainError) as err:
+        acc.check_invitation("expert", None, None)
+    assert err.value.code == "expert_required"
+    with pytest.raises(DomainError):
+        acc.check_invitation("applicant", None, None)  # applicants register themselves
+    acc.check_invitation("staff", None, None)
+
+
+def test_a_session_ends_when_idle_or_too_old():
+    times = sess.SessionTimes(created_at=T0, last_seen_at=T0)
+    assert not sess.session_expired(times, T0 + dt.timedelta(minutes=29), idle_s=1800, absolute_s=43200)
+    assert sess.session_expired(times, T0 + dt.timedelta(minutes=31), idle_s=1800, absolute_s=43200)
+    busy = sess.SessionTimes(created_at=T0, last_seen_at=T0 + dt.timedelta(hours=12, minutes=1))
+    assert sess.session_expired(busy, T0 + dt.timedelta(hours=12, minutes=2), idle_s=1800, absolute_s=43200)
+
+
+def test_only_digests_of_secrets_are_kept_and_tokens_compare_in_constant_time():
+    secret = sess.new_secret()
+    assert len(secret) >= 40 and sess.digest(secret) != secret and len(sess.digest(secret)) == 64
+    assert sess.same_token("abc", "abc") and not sess.same_token("abc", "abd")
+    assert not sess.same_token("", "") and not sess.same_token(None, "x")
+
+
+def test_the_sign_in_limit_counts_failures_inside_the_window_only():
+    assert sess.parse_rate("5/300") == (5, 300)
+    recent = [T0 - dt.timedelta(seconds=s) for s in (10, 20, 30, 40)]
+    assert not sess.too_many_attempts(recent, T0, 5, 300)
+    assert sess.too_many_attempts([*recent, T0 - dt.timedelta(seconds=50)], T0, 5, 300)
+    old = [T0 - dt.timedelta(seconds=400)] * 10
+    assert not sess.too_many_attempts(old, T0, 5, 300)
+
+
+@pytest.mark.parametrize("text", ["双师课堂 模式\n可复制推广。", "ABC１２３，。\u3000\t", "零宽\u200b空格\ufeff",
+                                  "é（NFD e\u0301）", ""])
+def test_the_material_count_is_intakes_count(text):
+    assert count_chars(text) == intake_count_chars(text)
+
+
+def test_the_material_is_counted_over_the_calls_fields_only():
+    form = {"summary": "一二三", "implementation_results": "四 五", "innovation": "六", "project_name": "不计入"}
+    assert count_material(form, ["summary", "implementation_results", "innovation"]) == 6
+    assert count_material(form, ["summary"]) == 3
+
+
+def test_each_step_that_needs_someone_has_its_recipients():
+    submitted = notes.messages_for("application.submitted.v1", {
+        "application_id": "a1", "unit_code": "cac-beijing", "project_name": "网络课堂", "applicant_name": "基金会"})
+    assert {(m.audience.kind, m.audience.key) for m in submitted} == {("owner", "a1"), ("unit", "cac-beijing")}
+    returned = notes.messages_for("application.returned.v1", {"application_id": "a1", "reason": "请补充数据来源"})
+    assert returned[0].audience == notes.Audience("owner", "a1") and "请补充数据来源" in returned[0].body
+    assigned = notes.messages_for("assignment.made.v1", {"application_id": "a1", "expert_id": "e1"})
+    assert assigned[0].audience == notes.Audience("expert", "e1")
+    selected = notes.messages_for("selection.confirmed.v1", {"call_title": "2024", "entries": [
+        {"application_id": "a1"}, {"application_id": "a2"}]})
+    assert [m.audience.key for m in selected] == ["a1", "a2"]
+    answered = notes.messages_for("objection.resolved.v1", {"application_id": "a1", "outcome": "dismissed",
+                                                            "resolution_note_zh": "异议不成立的理由"})
+    assert "异议不成立" in answered[0].body
+    assert notes.messages_for("call.loaded.v1", {}) == []
+
+
+def test_refused_mail_waits_longer_each_time_up_to_ten_minutes():
+    assert [notes.retry_delay_s(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
+    assert notes.retry_delay_s(30) == 600.0
+
+
+def test_search_highlights_keep_only_the_engines_marks():
+    from services.console.entrypoints.web import highlight
+
+    out = str(highlight("乡村<em>留守儿童</em><script>alert(1)</script>"))
+    assert out == "乡村<mark>留守儿童</mark>&lt;script&gt;alert(1)&lt;/script&gt;"
