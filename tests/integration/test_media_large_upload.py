@@ -40,14 +40,27 @@ def _reset_peak() -> bool:
 
 
 def large_pdf(total: int):
-    """A well-formed PDF of exactly ``total`` bytes, made on the fly; yields (chunk) and its sha."""
-    tail = b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    """A well-formed PDF of exactly ``total`` bytes (catalog, empty page tree, one big stream, an
+    xref table a parser reads from the end), made on the fly; yields (chunk) and its sha."""
+    objects = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+               b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n")
+    offsets = [9, objects.index(b"2 0 obj"), len(objects)]
 
     def header(length: int) -> bytes:
-        return b"%PDF-1.4\n1 0 obj\n<< /Length " + str(length).encode() + b" >>\nstream\n"
+        return objects + b"3 0 obj\n<< /Length " + str(length).encode() + b" >>\nstream\n"
 
-    head = header(total - len(tail) - len(header(total)))
-    filler = total - len(head) - len(tail)
+    def tail(stream_end: int) -> bytes:
+        xref_at = stream_end + len(b"\nendstream\nendobj\n")
+        rows = b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        return (b"\nendstream\nendobj\nxref\n0 4\n0000000000 65535 f \n" + rows
+                + b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n" + str(xref_at).encode() + b"\n%%EOF\n")
+
+    # the tail's length depends only on the digits of the xref offset: fix it from a first guess
+    guess = len(tail(total))
+    head = header(total - guess - len(header(total)))
+    filler = total - len(head) - guess
+    end = tail(len(head) + filler)
+    assert len(head) + filler + len(end) == total
     digest = hashlib.sha256(head)
 
     def chunks():
@@ -57,7 +70,7 @@ def large_pdf(total: int):
             piece = BLOCK if left >= len(BLOCK) else BLOCK[:left]
             left -= len(piece)
             yield piece
-        yield tail
+        yield end
 
     for piece in chunks():
         if piece is not head:

@@ -320,7 +320,8 @@ def test_reports_from_the_unit_become_typical_cases(env, published):
         resp = public.get(path)
         assert resp.status_code == 200 and report["title"].encode() in resp.content, path
         assert_no_pii(resp.content, PII)
-    assert [e["data"]["report_id"] for e in events_of(env, "case.published.v1")] == [rid]
+    # once for this report (the team's report test publishes a case of its own)
+    assert [e["data"]["report_id"] for e in events_of(env, "case.published.v1")].count(rid) == 1
     assert {e["type"] for _, e in archived_events(env["engine"], 0, 10000) if e["subject"] == f"report/{rid}"} == {
         "report.submitted.v1", "report.returned.v1", "report.accepted.v1"}
 
