@@ -597,7 +597,8 @@ def check_compose(compose: Obj) -> list[str]:
         if not _duration_at_least(s.get("stop_grace_period", "10s"), 35):
             problems.append(f"compose {svc}: stop_grace_period must leave the 30 s drain")
         deps = set(s.get("depends_on", {}))
-        needed = {"postgres", "rabbitmq"} | {"media": {"minio"}, "review": {"elasticsearch"}}.get(svc, set())
+        needed = {"postgres", "rabbitmq"} | {"media": {"minio"}, "review": {"elasticsearch"},
+                                             "console": {"gateway", "mailpit"}}.get(svc, set())
         if not needed <= deps:
             problems.append(f"compose {svc}: depends_on lacks {sorted(needed - deps)}")
         if not any(ours.get(d, {}).get("command", [None])[0] == "migrate" for d in deps):
@@ -605,6 +606,18 @@ def check_compose(compose: Obj) -> list[str]:
         missing = REQUIRED_ENV[svc] - _env_names(s)
         if missing:
             problems.append(f"compose {svc}: missing {sorted(missing)}")
+    console = ours.get("console", {}).get("environment", {})
+    if isinstance(console, dict) and console:
+        # the APIs come through the gateway, as through the Ingress in a cluster
+        if not str(console.get("GONGYI_API_BASE_URL", "")).startswith("http://gateway:"):
+            problems.append("compose console: GONGYI_API_BASE_URL must point at the gateway")
+        if "mailpit" not in interpolate_defaults(str(console.get("GONGYI_SMTP_URL", ""))):
+            problems.append("compose console: GONGYI_SMTP_URL should default to the mailpit sink")
+    migrate_env = {n for s in ours.values() if s.get("command") == ["migrate", "all"] for n in _env_names(s)}
+    missing = {f"GONGYI_{svc.upper()}_DB_URL" for svc in SERVICES} - migrate_env
+    if migrate_env and missing:
+        # without it `migrate all` falls back to a SQLite file on the read-only root
+        problems.append(f"compose migrate: missing {sorted(missing)}")
     es = interpolate_defaults(services.get("elasticsearch", {}).get("image", ""))
     if not re.search(r":8\.\d+\.\d+$", es):
         problems.append(f"compose elasticsearch: image {es!r} must pin an 8.x.y version for the 8.x client")
