@@ -28,7 +28,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
-SERVICES = ("intake", "media", "review", "publish")
+SERVICES = ("intake", "media", "review", "publish", "console")
+# The four services behind /api/<service>/; the console (a browser-facing BFF) is their client.
+API_SERVICES = SERVICES[:4]
 SCHEMA_VERSIONS = ("1.30.0", "1.37.0")
 APP_UID = 10001
 HTTP_PORT = 8000
@@ -48,6 +50,9 @@ DOCUMENTED_ENV = frozenset(
         "GONGYI_RABBITMQ_MANAGEMENT_URL",
         # Read by gongyi/http/auth.py for key rotation (kid), beyond the original contract.
         "GONGYI_JWT_KEY_ID", "GONGYI_JWT_PREVIOUS",
+        # the console (gongyi/config.py, services/console/config.py)
+        "GONGYI_CONSOLE_DB_URL", "GONGYI_API_BASE_URL", "GONGYI_SMTP_URL", "GONGYI_MAIL_FROM",
+        "GONGYI_CONSOLE_BASE_URL", "GONGYI_CONSOLE_SECURE_COOKIES",
     }
 )
 _COMMON = {"GONGYI_MODE", "GONGYI_AMQP_URI", "GONGYI_JWT_SECRET"}
@@ -58,6 +63,8 @@ REQUIRED_ENV = {
     "media": _COMMON | {"GONGYI_MEDIA_DB_URL"} | _S3,
     "review": _COMMON | {"GONGYI_REVIEW_DB_URL", "GONGYI_SEARCH_URL"},
     "publish": _COMMON | {"GONGYI_PUBLISH_DB_URL"},
+    # without the base URL it calls itself; without SMTP (outside `gongyi run`) mail never leaves
+    "console": _COMMON | {"GONGYI_CONSOLE_DB_URL", "GONGYI_API_BASE_URL", "GONGYI_SMTP_URL"},
 }
 # Backend label value -> pod port; which backends each service may reach (and no others).
 BACKEND_PORTS = {"postgresql": 5432, "rabbitmq": 5672, "minio": 9000, "elasticsearch": 9200}
@@ -66,7 +73,17 @@ SERVICE_BACKENDS = {
     "media": {"postgresql", "rabbitmq", "minio"},
     "review": {"postgresql", "rabbitmq", "elasticsearch"},
     "publish": {"postgresql", "rabbitmq"},
+    "console": {"postgresql", "rabbitmq"},
 }
+# Beyond the backends: the console calls the APIs through the ingress controller, and sends mail.
+CONTROLLER_PORT = 80
+SMTP_PORTS = {25, 465, 587}
+SERVICE_EXTRA_EGRESS = {"console": {"ingress-nginx", "smtp"}}
+# ipBlock egress must keep these out, or "SMTP to the internet" reaches pods, Services and metadata.
+PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
+# Where each service is routed on the public Ingress.
+PUBLIC_PATHS = {**{s: f"/api/{s}/" for s in API_SERVICES}, "console": "/console/"}
+INTERNAL_INGRESS = "gongyi-internal"
 # Backend StatefulSet in the dev overlay -> docker-compose service running the same image.
 COMPOSE_BACKENDS = {"postgresql": "postgres", "rabbitmq": "rabbitmq", "minio": "minio",
                     "elasticsearch": "elasticsearch", "minio-buckets": "createbuckets"}
@@ -332,6 +349,7 @@ def check_service_policy(svc: str, policy: Obj, spec: Obj) -> list[str]:
         if not r.get("from") or not r.get("ports"):
             problems.append(f"{where}: an ingress rule without 'from' or 'ports' opens the pod")
     reached: set[str] = set()
+    extra: set[str] = set()
     dns = False
     for r in pspec.get("egress", []):
         if not r.get("to") or not r.get("ports"):
@@ -340,39 +358,111 @@ def check_service_policy(svc: str, policy: Obj, spec: Obj) -> list[str]:
         ports = {p.get("port") for p in r["ports"]}
         for peer in r["to"]:
             labels = peer.get("podSelector", {}).get("matchLabels", {})
-            if labels.get("k8s-app") == "kube-dns" and ports == {53}:
-                dns = True
+            namespace = peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
             backend = labels.get("gongyi.io/backend")
-            if backend:
+            if labels.get("k8s-app") == "kube-dns":
+                dns = dns or ports == {53}
+            elif backend:
                 if ports != {BACKEND_PORTS.get(backend)}:
                     problems.append(f"{where}: egress to {backend} on {sorted(ports)}")
                 reached.add(backend)
+            elif namespace == "ingress-nginx" and labels.get("app.kubernetes.io/name") == "ingress-nginx":
+                if ports != {CONTROLLER_PORT}:
+                    problems.append(f"{where}: egress to the ingress controller on {sorted(ports)},"
+                                    f" expected [{CONTROLLER_PORT}]")
+                extra.add("ingress-nginx")
+            elif "ipBlock" in peer:
+                problems += _check_smtp_block(where, peer["ipBlock"], ports)
+                extra.add("smtp")
+            else:
+                problems.append(f"{where}: egress to an unexpected peer {peer}")
     if not dns:
         problems.append(f"{where}: no egress to DNS")
     if reached != SERVICE_BACKENDS[svc]:
         problems.append(f"{where}: egress reaches {sorted(reached)}, expected {sorted(SERVICE_BACKENDS[svc])}")
+    wanted = SERVICE_EXTRA_EGRESS.get(svc, set())
+    if extra != wanted:
+        problems.append(f"{where}: egress beyond the backends {sorted(extra)}, expected {sorted(wanted)}")
+    return problems
+
+
+def _check_smtp_block(where: str, block: Obj, ports: set[Any]) -> list[str]:
+    """An address range is only for mail, and a wide one must leave the private ranges out."""
+    problems = []
+    if not ports <= SMTP_PORTS:
+        problems.append(f"{where}: ipBlock egress on {sorted(ports)}, only SMTP {sorted(SMTP_PORTS)} allowed")
+    cidr = block.get("cidr", "")
+    if cidr.endswith("/0"):
+        missing = PRIVATE_RANGES - set(block.get("except", []))
+        if missing:
+            problems.append(f"{where}: ipBlock {cidr} does not except {sorted(missing)}")
+    return problems
+
+
+def _routes(ingress: Obj) -> dict[str, Obj]:
+    routes = {}
+    for rule in ingress["spec"].get("rules", []):
+        for p in rule.get("http", {}).get("paths", []):
+            routes[p["path"]] = p["backend"]["service"]
+    return routes
+
+
+def _check_routes(name: str, routes: dict[str, Obj], wanted: dict[str, str], services: dict[str, Obj]) -> list[str]:
+    problems = []
+    for svc, path in wanted.items():
+        backend = routes.get(path)
+        if backend is None or backend["name"] != svc:
+            problems.append(f"Ingress {name}: {path} does not route to Service {svc}")
+            continue
+        port_names = {p.get("name") for p in services.get(svc, {}).get("spec", {}).get("ports", [])}
+        if backend["port"].get("name") not in port_names:
+            problems.append(f"Ingress {name}: {path} names a port Service {svc} lacks")
     return problems
 
 
 def check_ingress(objs: list[Obj]) -> list[str]:
-    ingresses = of_kind(objs, "Ingress")
-    if len(ingresses) != 1:
-        return [f"{len(ingresses)} Ingresses, expected exactly 1"]
+    """The public Ingress routes every service; the internal one gives the console the APIs at
+    the host its GONGYI_API_BASE_URL names."""
+    ingresses = {i["metadata"]["name"]: i for i in of_kind(objs, "Ingress")}
+    public = [n for n in ingresses if n != INTERNAL_INGRESS]
+    if len(public) != 1:
+        return [f"{len(public)} public Ingresses, expected exactly 1"]
     services = {s["metadata"]["name"]: s for s in of_kind(objs, "Service")}
-    routes = {}
-    for rule in ingresses[0]["spec"].get("rules", []):
-        for p in rule.get("http", {}).get("paths", []):
-            routes[p["path"]] = p["backend"]["service"]
-    problems = []
-    for svc in SERVICES:
-        backend = routes.get(f"/api/{svc}/")
-        if backend is None or backend["name"] != svc:
-            problems.append(f"Ingress: /api/{svc}/ does not route to Service {svc}")
-            continue
-        port_names = {p.get("name") for p in services.get(svc, {}).get("spec", {}).get("ports", [])}
-        if backend["port"].get("name") not in port_names:
-            problems.append(f"Ingress: /api/{svc}/ names a port Service {svc} lacks")
+    problems = _check_routes(public[0], _routes(ingresses[public[0]]), PUBLIC_PATHS, services)
+    internal = ingresses.get(INTERNAL_INGRESS)
+    if internal is None:
+        return problems + [f"no Ingress {INTERNAL_INGRESS} for the console's API calls"]
+    routes = _routes(internal)
+    problems += _check_routes(INTERNAL_INGRESS, routes, {s: PUBLIC_PATHS[s] for s in API_SERVICES}, services)
+    if set(routes) - {PUBLIC_PATHS[s] for s in API_SERVICES}:
+        problems.append(f"Ingress {INTERNAL_INGRESS}: routes more than the APIs: {sorted(routes)}")
+    hosts = {r.get("host") for r in internal["spec"].get("rules", [])}
+    base = _console_api_base(objs)
+    host = re.sub(r"^https?://([^/:]+).*$", r"\1", base or "")
+    if not base or base.startswith("https:") or hosts != {host}:
+        problems.append(f"Ingress {INTERNAL_INGRESS}: hosts {sorted(map(str, hosts))} do not match the console's"
+                        f" plain-HTTP GONGYI_API_BASE_URL {base!r}")
+    if internal["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/force-ssl-redirect") == "true":
+        problems.append(f"Ingress {INTERNAL_INGRESS}: a TLS redirect breaks the console's plain-HTTP calls")
     return problems
+
+
+def _console_api_base(objs: list[Obj]) -> str | None:
+    """GONGYI_API_BASE_URL as the console Deployment gets it (a literal value or its ConfigMaps)."""
+    dep = _deployments(objs).get("console")
+    if dep is None:
+        return None
+    ct = dep["spec"]["template"]["spec"]["containers"][0]
+    for e in ct.get("env", []):
+        if e["name"] == "GONGYI_API_BASE_URL" and "value" in e:
+            return e["value"]
+    configmaps = {o["metadata"]["name"]: o for o in of_kind(objs, "ConfigMap")}
+    for src in ct.get("envFrom", []):
+        name = src.get("configMapRef", {}).get("name")
+        value = configmaps.get(name, {}).get("data", {}).get("GONGYI_API_BASE_URL")
+        if value:
+            return value
+    return None
 
 
 def check_network(objs: list[Obj]) -> list[str]:
@@ -507,7 +597,8 @@ def check_compose(compose: Obj) -> list[str]:
         if not _duration_at_least(s.get("stop_grace_period", "10s"), 35):
             problems.append(f"compose {svc}: stop_grace_period must leave the 30 s drain")
         deps = set(s.get("depends_on", {}))
-        needed = {"postgres", "rabbitmq"} | {"media": {"minio"}, "review": {"elasticsearch"}}.get(svc, set())
+        needed = {"postgres", "rabbitmq"} | {"media": {"minio"}, "review": {"elasticsearch"},
+                                             "console": {"gateway", "mailpit"}}.get(svc, set())
         if not needed <= deps:
             problems.append(f"compose {svc}: depends_on lacks {sorted(needed - deps)}")
         if not any(ours.get(d, {}).get("command", [None])[0] == "migrate" for d in deps):
@@ -515,6 +606,18 @@ def check_compose(compose: Obj) -> list[str]:
         missing = REQUIRED_ENV[svc] - _env_names(s)
         if missing:
             problems.append(f"compose {svc}: missing {sorted(missing)}")
+    console = ours.get("console", {}).get("environment", {})
+    if isinstance(console, dict) and console:
+        # the APIs come through the gateway, as through the Ingress in a cluster
+        if not str(console.get("GONGYI_API_BASE_URL", "")).startswith("http://gateway:"):
+            problems.append("compose console: GONGYI_API_BASE_URL must point at the gateway")
+        if "mailpit" not in interpolate_defaults(str(console.get("GONGYI_SMTP_URL", ""))):
+            problems.append("compose console: GONGYI_SMTP_URL should default to the mailpit sink")
+    migrate_env = {n for s in ours.values() if s.get("command") == ["migrate", "all"] for n in _env_names(s)}
+    missing = {f"GONGYI_{svc.upper()}_DB_URL" for svc in SERVICES} - migrate_env
+    if migrate_env and missing:
+        # without it `migrate all` falls back to a SQLite file on the read-only root
+        problems.append(f"compose migrate: missing {sorted(missing)}")
     es = interpolate_defaults(services.get("elasticsearch", {}).get("image", ""))
     if not re.search(r":8\.\d+\.\d+$", es):
         problems.append(f"compose elasticsearch: image {es!r} must pin an 8.x.y version for the 8.x client")

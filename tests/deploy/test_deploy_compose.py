@@ -69,6 +69,12 @@ def test_deploy_compose_one_shots_and_waits(compose):
          "no curl"),
         (lambda s: s["media"].update(command=["serve", "intake"]), "command must be"),
         (lambda s: s["review"].update(stop_grace_period="10s"), "stop_grace_period"),
+        (lambda s: s["console"]["depends_on"].pop("mailpit"), "compose console: depends_on lacks ['mailpit']"),
+        (lambda s: s["console"]["environment"].update(GONGYI_API_BASE_URL="http://intake:8000"),
+         "must point at the gateway"),
+        (lambda s: s["console"]["environment"].pop("GONGYI_SMTP_URL"), "missing ['GONGYI_SMTP_URL']"),
+        (lambda s: s["migrate"]["environment"].pop("GONGYI_CONSOLE_DB_URL"),
+         "compose migrate: missing ['GONGYI_CONSOLE_DB_URL']"),
     ],
 )
 def test_deploy_compose_check_catches_breakage(compose, mutate, expected):
@@ -131,6 +137,18 @@ def test_deploy_rabbitmq_password_hash_matches_env_example():
 def test_deploy_postgres_init_script_is_shared_and_per_service():
     script = (ROOT / "deploy/postgres/init-databases.sh").read_text()
     assert (ROOT / "deploy/k8s/overlays/dev/postgres-init-databases.sh").read_text() == script
-    assert 'services="${GONGYI_DB_SERVICES:-intake media review publish}"' in script
+    assert 'services="${GONGYI_DB_SERVICES:-intake media review publish console}"' in script
+    assert "CONSOLE_DB_PASSWORD" in (ROOT / "deploy/k8s/overlays/dev/backends.yaml").read_text()
     assert "REVOKE ALL ON DATABASE" in script
     assert (ROOT / "deploy/postgres/init-databases.sh").stat().st_mode & 0o111
+
+
+def test_deploy_compose_gateway_routes_like_the_ingress(compose):
+    # The console's GONGYI_API_BASE_URL is the gateway; it must route what the Ingress routes.
+    conf = (ROOT / "deploy/compose/gateway.conf").read_text()
+    routes = dict(re.findall(r"location (/[a-z/]+/) \{ set \$up http://([a-z]+):8000;", conf))
+    assert routes == {path: svc for svc, path in dc.PUBLIC_PATHS.items()}
+    gateway = compose["services"]["gateway"]
+    assert "./deploy/compose/gateway.conf:/etc/nginx/conf.d/default.conf:ro" in gateway["volumes"]
+    port = compose["services"]["console"]["environment"]["GONGYI_API_BASE_URL"].rsplit(":", 1)[1]
+    assert f"listen {port};" in conf

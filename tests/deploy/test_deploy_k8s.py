@@ -156,10 +156,80 @@ def test_deploy_env_names_are_documented_and_per_service(dev):
 def test_deploy_ingress_routes_each_service(dev):
     ingress = find(dev, "Ingress", "gongyi")
     paths = {p["path"]: p["backend"]["service"]["name"] for p in ingress["spec"]["rules"][0]["http"]["paths"]}
-    assert paths == {f"/api/{s}/": s for s in dc.SERVICES}
+    assert paths == {**{f"/api/{s}/": s for s in dc.API_SERVICES}, "/console/": "console"}
     broken = copy.deepcopy(dev)
     find(broken, "Ingress", "gongyi")["spec"]["rules"][0]["http"]["paths"][1]["backend"]["service"]["name"] = "x"
     assert any("/api/media/" in p for p in dc.check_ingress(broken))
+    broken = copy.deepcopy(dev)
+    paths = find(broken, "Ingress", "gongyi")["spec"]["rules"][0]["http"]["paths"]
+    paths[:] = [p for p in paths if p["path"] != "/console/"]
+    assert any("/console/ does not route to Service console" in p for p in dc.check_ingress(broken))
+
+
+def test_deploy_console_reaches_the_apis_through_the_controller(rendered):
+    overlay, objs = rendered
+    # The console calls /api/<service>/ at the controller's in-cluster name; the internal
+    # Ingress serves exactly those routes for exactly that host, with no TLS redirect.
+    base = find(objs, "ConfigMap", "console-config")["data"]["GONGYI_API_BASE_URL"]
+    assert base == "http://ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+    internal = find(objs, "Ingress", dc.INTERNAL_INGRESS)
+    [rule] = internal["spec"]["rules"]
+    assert rule["host"] == "ingress-nginx-controller.ingress-nginx.svc.cluster.local"
+    assert {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]} == {
+        f"/api/{s}/": s for s in dc.API_SERVICES}
+    assert "nginx.ingress.kubernetes.io/force-ssl-redirect" not in internal["metadata"].get("annotations", {})
+    if overlay == "prod":
+        # the public Ingress does redirect, which is why the internal one is separate
+        assert find(objs, "Ingress", "gongyi")["metadata"]["annotations"][
+            "nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true"
+
+    broken = copy.deepcopy(objs)
+    find(broken, "ConfigMap", "console-config")["data"]["GONGYI_API_BASE_URL"] = "http://gongyi.example.org"
+    assert any("do not match the console's" in p for p in dc.check_ingress(broken))
+    broken = copy.deepcopy(objs)
+    find(broken, "Ingress", dc.INTERNAL_INGRESS)["spec"]["rules"][0]["http"]["paths"].append(
+        {"path": "/console/", "pathType": "Prefix", "backend": {"service": {"name": "console",
+                                                                             "port": {"name": "http"}}}})
+    assert any("routes more than the APIs" in p for p in dc.check_ingress(broken))
+    broken = [o for o in objs if not (o["kind"] == "Ingress" and o["metadata"]["name"] == dc.INTERNAL_INGRESS)]
+    assert any(f"no Ingress {dc.INTERNAL_INGRESS}" in p for p in dc.check_ingress(broken))
+
+
+def test_deploy_console_pod_and_egress(dev):
+    ct = container(dev, "Deployment", "console")
+    assert ct["args"] == ["serve", "console"]
+    assert ct["livenessProbe"]["httpGet"]["path"] == "/api/console/healthz"
+    assert ct["readinessProbe"]["httpGet"]["path"] == "/api/console/readyz"
+    assert container(dev, "Job", "console-migrate")["args"] == ["migrate", "console"]
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in ct["env"]}
+    assert env["GONGYI_CONSOLE_DB_URL"] == env["GONGYI_SMTP_URL"] == env["GONGYI_AMQP_URI"] == "gongyi-console"
+    egress = find(dev, "NetworkPolicy", "console")["spec"]["egress"]
+    smtp = [r for r in egress if "ipBlock" in r["to"][0]]
+    assert [{p["port"] for p in r["ports"]} for r in smtp] == [{25, 465, 587}]
+    assert dc.PRIVATE_RANGES <= set(smtp[0]["to"][0]["ipBlock"]["except"])
+
+    def broken_console(change):
+        broken = copy.deepcopy(dev)
+        change(find(broken, "NetworkPolicy", "console")["spec"]["egress"])
+        return dc.check_services(broken)
+
+    def smtp_rule(egress):
+        return next(r for r in egress if "ipBlock" in r["to"][0])
+
+    assert any("does not except" in p for p in broken_console(lambda e: smtp_rule(e)["to"][0]["ipBlock"].pop("except")))
+    assert any("only SMTP" in p for p in broken_console(lambda e: smtp_rule(e)["ports"].append({"port": 443})))
+    assert any("expected ['ingress-nginx', 'smtp']" in p
+               for p in broken_console(lambda e: e.remove(smtp_rule(e))))
+    # a relay on a private address is allowed as a narrow block on the SMTP ports
+    assert not broken_console(lambda e: smtp_rule(e)["to"][0].update(ipBlock={"cidr": "10.1.2.3/32"}))
+    # no other service gets the controller or the internet
+    broken = copy.deepcopy(dev)
+    find(broken, "NetworkPolicy", "publish")["spec"]["egress"].append(copy.deepcopy(smtp_rule(egress)))
+    assert any("publish" in p and "beyond the backends ['smtp']" in p for p in dc.check_services(broken))
+    broken = copy.deepcopy(dev)
+    find(broken, "NetworkPolicy", "intake")["spec"]["egress"].append(
+        {"to": [{"podSelector": {"matchLabels": {"app": "anything"}}}], "ports": [{"port": 8000}]})
+    assert any("intake" in p and "unexpected peer" in p for p in dc.check_services(broken))
 
 
 def test_deploy_overlays_differ_where_they_should():
@@ -201,4 +271,5 @@ def test_deploy_secret_example_is_only_an_example():
                         refs.add((r["name"], r["key"]))
     example = {(d["metadata"]["name"], k) for d in docs for k in d["stringData"]}
     assert refs - example == set() or refs - example == {("gongyi-review", "GONGYI_SEARCH_URL")}
+    assert ("gongyi-console", "GONGYI_SMTP_URL") in refs
     assert dc.check_files() == []

@@ -2,11 +2,12 @@
 # One role and one database per service: each service owns its data and cannot reach another's.
 # Runs from /docker-entrypoint-initdb.d on an empty data directory (docker-compose and the k8s
 # dev overlay, which carries a byte-identical copy), or by hand against any server with psql.
-# Passwords come from INTAKE_DB_PASSWORD, MEDIA_DB_PASSWORD, REVIEW_DB_PASSWORD, PUBLISH_DB_PASSWORD.
+# Passwords come from INTAKE_DB_PASSWORD, MEDIA_DB_PASSWORD, REVIEW_DB_PASSWORD, PUBLISH_DB_PASSWORD,
+# CONSOLE_DB_PASSWORD.
 # Idempotent: existing roles and databases are left alone (passwords are not reset).
 set -euo pipefail
 
-services="${GONGYI_DB_SERVICES:-intake media review publish}"
+services="${GONGYI_DB_SERVICES:-intake media review publish console}"
 admin="${POSTGRES_USER:-postgres}"
 
 for svc in $services; do
