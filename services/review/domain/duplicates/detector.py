@@ -36,6 +36,8 @@ from .similarity import (
     TermStats,
     name_cover,
     name_rarity,
+    rarest_shared,
+    same_name_core,
     shared_entities,
     shared_figures,
     term_cosine,
@@ -43,21 +45,23 @@ from .similarity import (
 from .text import estimated_containment, estimated_jaccard
 
 FLAG_THRESHOLD = 0.5
-# The fitted part: a logistic regression over the seven comparisons that independently written
+# The fitted part: a logistic regression over the eleven comparisons that independently written
 # descriptions of one project share (similarity.py), fitted with L2 regularisation on the
 # real-world set (bench/data/dedupe/realworld, bench/dedupe_quality.py --fit), cross-validated
 # by fold. Log-odds per unit of each feature; docs/duplicates.md says what each one means.
-PRIOR_LOG_ODDS = -6.217
+PRIOR_LOG_ODDS = -8.694
 FITTED_WEIGHTS: dict[str, float] = {
-    "term_cosine": 1.901,
-    "entities_shared": 0.535,
-    "name_similarity": 4.267,
-    "name_cover_rare": 2.78,
-    "name_cover_min_rare": 4.333,
-    "figures_shared": 0.688,
-    "org_match": 1.01,
-    "org_differs": -0.707,
-    "text_jaccard": 0.587,
+    "term_cosine": 3.054,
+    "entities_shared": 0.204,
+    "name_similarity": 3.659,
+    "name_cover_rare": 2.094,
+    "name_cover_min_rare": 4.691,
+    "figures_shared": 0.494,
+    "org_match": 1.231,
+    "org_differs": -0.865,
+    "text_jaccard": 0.864,
+    "rarest_shared": 4.179,
+    "name_core_same": 3.585,
 }
 FITTED_FEATURES = tuple(FITTED_WEIGHTS)
 # The hand-set part: evidence the real set does not hold (credit codes, files, photos, links) and
@@ -173,6 +177,8 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["name_cover_rare"] = feats["name_cover"] * feats["name_rarity"]
     feats["name_cover_min_rare"] = feats["name_cover_min"] * feats["name_rarity"]
     feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
+    feats["rarest_shared"] = rarest_shared(a, b, stats)[0] if terms_ok else 0.0
+    feats["name_core_same"] = float(bool(same_name_core(a, b)))
     feats["org"] = _org_agreement(feats)
     feats["org_match"] = max(0.0, feats["org"])
     feats["org_differs"] = float(feats["org"] < 0)
@@ -223,6 +229,16 @@ def _weigh(
         names = "、".join(shared_entities(a, b, stats)[1][:5])
         add("same_entities", f"共同的少见名称：{names}", f"rare names in common: {names}",
             FITTED_WEIGHTS["entities_shared"] * f["entities_shared"])
+    if f["rarest_shared"]:
+        word = rarest_shared(a, b, stats)[1]
+        v = f["rarest_shared"]
+        add("rarest_shared", f"共同的最少见用词：{word}（稀有度 {v:.2f}）",
+            f"rarest word in common: {word} (rarity {v:.2f})", FITTED_WEIGHTS["rarest_shared"] * v)
+    if f["name_core_same"]:
+        core = same_name_core(a, b)
+        add("name_core_same", f"去掉机构名称和通用词后项目名称相同：{core}",
+            f"same project name once organisation names and generic words are removed: {core}",
+            FITTED_WEIGHTS["name_core_same"])
     if f["figures_shared"]:
         figs = "、".join(shared_figures(a, b)[:FIGURE_CAP])
         add("same_figures_units", f"相同的数据（含单位）：{figs}", f"same figures with units: {figs}",

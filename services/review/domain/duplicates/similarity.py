@@ -11,6 +11,7 @@ number of projects holding it (``InMemoryCandidateIndex.term_stats``,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -88,3 +89,60 @@ def name_rarity(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float
     generic name (乡村振兴直播助农, 爱心助学) is held by many projects and says little."""
     shared = (set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
     return sum(stats.weight(t) for t in shared) / len(shared) if shared else 0.0
+
+
+def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, str]:
+    """(IDF weight of the rarest entity-like token or name word both projects use, that token).
+    One name that only these two texts hold (a founder, a village, a brand, a partner) is what
+    independent write-ups of one project have in common; the cosine dilutes it among forty other
+    words. Plain words are left out: in a small file every shared word looks rare (上线, 覆盖)."""
+    shared = (set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
+    if not shared:
+        return 0.0, ""
+    best = min(shared, key=lambda t: (-stats.weight(t), t))
+    return stats.weight(best), best
+
+
+# Words a project name is wrapped in, wherever they stand (normalise.NAME_SUFFIXES only strips
+# them at the edges): the name's core is what is left.
+NAME_GENERIC_PARTS = (
+    "公益项目", "互联网", "公益", "项目", "计划", "行动", "工程", "活动", "专项", "基金", "公募", "平台", "系统",
+    "中国", "团队", "网络",
+)
+MIN_ORG_PART = 3
+
+
+def _longest_common(a: str, b: str) -> str:
+    """Longest common substring (names and organisations are short: ~20 characters)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    for size in range(len(short), 0, -1):
+        for i in range(len(short) - size + 1):
+            if short[i : i + size] in long_:
+                return short[i : i + size]
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def name_core(name: str, orgs: tuple[str, ...]) -> str:
+    """A normalised project name without the organisations' names and the generic words:
+    壹基金温暖包 (org 深圳壹基金公益) -> 温暖包, 免费午餐基金 -> 免费午餐, 中国扶贫基金会爱心包裹 ->
+    爱心包裹, but 国际爱心包裹 stays 国际爱心包裹. An organisation counts when it shares at least
+    ``MIN_ORG_PART`` characters with the name, or the whole of a shorter organisation name (百度)."""
+    for org in orgs:
+        common = _longest_common(name, org)
+        if len(common) >= MIN_ORG_PART or (len(common) >= 2 and common == org):
+            name = name.replace(common, "")
+    for word in NAME_GENERIC_PARTS:
+        name = name.replace(word, "")
+    return name
+
+
+def same_name_core(a: ProjectSignals, b: ProjectSignals) -> str:
+    """The name core the two projects share (>= 2 characters), else "". The same project is
+    named with and without its organisation and a 基金/计划/项目 around it; a sub-project or
+    another project of the same organisation keeps a word of its own (国际, 小屋, 甜甜)."""
+    orgs = tuple(sorted({o for o in (*a.org_alts, a.org_core, *b.org_alts, b.org_core) if len(o) >= 2}))
+    cores_a = {name_core(n, orgs) for n in (a.name_alts or [a.name_norm]) if n}
+    cores_b = {name_core(n, orgs) for n in (b.name_alts or [b.name_norm]) if n}
+    shared = sorted(c for c in cores_a & cores_b if len(c) >= 2)
+    return max(shared, key=len) if shared else ""
