@@ -186,7 +186,8 @@ def normalise_project_name(name: str | None) -> str:
             if text.endswith(s) and len(text) - len(s) >= 2:
                 text = text[: -len(s)]
                 changed = True
-    text = text.replace("+", "")
+    # A '+' left inside a name is read 加 (互+计划 = 互加计划); the 互联网+ prefix is gone by now.
+    text = text.replace("+", "加")
     return text if len(text) >= 2 else full
 
 

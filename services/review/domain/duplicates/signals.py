@@ -24,7 +24,9 @@ from .normalise import (
 from .terms import TERMS_SCHEME, tokens
 from .text import TEXT_SCHEME, band_keys, minhash_of_normalised
 
-SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}"
+# NAME_SCHEME: how names are normalised (normalise.py); n2 reads a '+' inside a name as 加.
+NAME_SCHEME = "n2"
+SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}/{NAME_SCHEME}"
 
 # Field names as the intake form may spell them; the first one present wins.
 _ID_KEYS = ("id", "application_id")

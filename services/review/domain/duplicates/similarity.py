@@ -106,8 +106,8 @@ def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tup
 # Words a project name is wrapped in, wherever they stand (normalise.NAME_SUFFIXES only strips
 # them at the edges): the name's core is what is left.
 NAME_GENERIC_PARTS = (
-    "公益项目", "互联网", "公益", "项目", "计划", "行动", "工程", "活动", "专项", "基金", "公募", "平台", "系统",
-    "中国", "团队", "网络",
+    "公益项目", "互联网", "公益", "项目", "计划", "行动", "工程", "活动", "专项", "基金会", "基金", "公募",
+    "平台", "系统", "中国", "团队", "网络",
 )
 MIN_ORG_PART = 3
 
