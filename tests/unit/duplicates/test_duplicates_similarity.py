@@ -114,8 +114,9 @@ def test_name_core_drops_the_organisation_and_generic_words_but_keeps_a_sub_proj
 
 def test_rarest_shared_is_a_name_or_entity_and_its_weight_follows_the_corpus():
     a, b = compute_signals(LUNCH_A, []), compute_signals(LUNCH_B, [])
-    weight, token = rarest_shared(a, b, TermStats(100, {"邓飞": 2}))
-    assert token in set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)
-    assert weight == pytest.approx(TermStats(100, {"邓飞": 2}).weight(token))
+    stats = TermStats(100, {t: 30 for t in set(a.terms) & set(b.terms)} | {"邓飞": 2})
+    weight, ranked = rarest_shared(a, b, stats)
+    assert ranked[0] == "邓飞" and weight == pytest.approx(stats.weight("邓飞"))
+    assert set(ranked) <= set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)
     common = TermStats(100, {t: 90 for t in set(a.terms) & set(b.terms)})
     assert rarest_shared(a, b, common)[0] < 0.2  # nothing the two share is rare in this corpus

@@ -45,23 +45,22 @@ from .similarity import (
 from .text import estimated_containment, estimated_jaccard
 
 FLAG_THRESHOLD = 0.5
-# The fitted part: a logistic regression over the eleven comparisons that independently written
+# The fitted part: a logistic regression over the ten comparisons that independently written
 # descriptions of one project share (similarity.py), fitted with L2 regularisation on the
 # real-world set (bench/data/dedupe/realworld, bench/dedupe_quality.py --fit), cross-validated
 # by fold. Log-odds per unit of each feature; docs/duplicates.md says what each one means.
-PRIOR_LOG_ODDS = -8.397
+PRIOR_LOG_ODDS = -8.484
 FITTED_WEIGHTS: dict[str, float] = {
-    "term_cosine": 2.883,
-    "entities_shared": 0.258,
-    "name_similarity": 3.686,
-    "name_cover_rare": 1.822,
-    "name_cover_min_rare": 5.222,
-    "figures_shared": 0.214,
-    "org_match": 1.076,
-    "org_differs": -0.862,
-    "text_jaccard": 0.758,
-    "rarest_shared": 3.67,
-    "name_core_same": 4.096,
+    "term_cosine": 3.331,
+    "name_similarity": 3.811,
+    "name_cover_rare": 1.8,
+    "name_cover_min_rare": 5.239,
+    "figures_shared": 0.245,
+    "org_match": 1.037,
+    "org_differs": -0.86,
+    "text_jaccard": 1.002,
+    "rarest_shared": 4.039,
+    "name_core_rare": 5.103,
 }
 FITTED_FEATURES = tuple(FITTED_WEIGHTS)
 # The hand-set part: evidence the real set does not hold (credit codes, files, photos, links) and
@@ -179,6 +178,8 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
     feats["rarest_shared"] = rarest_shared(a, b, stats)[0] if terms_ok else 0.0
     feats["name_core_same"] = float(bool(same_name_core(a, b)))
+    # the same core counts as much as the name's shared words are rare (免费午餐, not 爱心助学)
+    feats["name_core_rare"] = feats["name_core_same"] * feats["name_rarity"]
     feats["org"] = _org_agreement(feats)
     feats["org_match"] = max(0.0, feats["org"])
     feats["org_differs"] = float(feats["org"] < 0)
@@ -225,20 +226,16 @@ def _weigh(
     for name, (zh, en) in _FITTED_TEXT.items():
         v = f[name]
         add(name, zh.format(v=v), en.format(v=v), FITTED_WEIGHTS[name] * v)
-    if f["entities_shared"]:
-        names = "、".join(shared_entities(a, b, stats)[1][:5])
-        add("same_entities", f"共同的少见名称：{names}", f"rare names in common: {names}",
-            FITTED_WEIGHTS["entities_shared"] * f["entities_shared"])
     if f["rarest_shared"]:
-        word = rarest_shared(a, b, stats)[1]
         v = f["rarest_shared"]
-        add("rarest_shared", f"共同的最少见用词：{word}（稀有度 {v:.2f}）",
-            f"rarest word in common: {word} (rarity {v:.2f})", FITTED_WEIGHTS["rarest_shared"] * v)
-    if f["name_core_same"]:
+        names = "、".join(rarest_shared(a, b, stats)[1][:5])
+        add("same_entities", f"共同的少见名称：{names}（最少见者稀有度 {v:.2f}）",
+            f"rare names in common: {names} (the rarest weighs {v:.2f})", FITTED_WEIGHTS["rarest_shared"] * v)
+    if f["name_core_rare"]:
         core = same_name_core(a, b)
         add("name_core_same", f"去掉机构名称和通用词后项目名称相同：{core}",
             f"same project name once organisation names and generic words are removed: {core}",
-            FITTED_WEIGHTS["name_core_same"])
+            FITTED_WEIGHTS["name_core_rare"] * f["name_core_rare"])
     if f["figures_shared"]:
         figs = "、".join(shared_figures(a, b)[:FIGURE_CAP])
         add("same_figures_units", f"相同的数据（含单位）：{figs}", f"same figures with units: {figs}",

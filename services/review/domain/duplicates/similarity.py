@@ -91,16 +91,15 @@ def name_rarity(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float
     return sum(stats.weight(t) for t in shared) / len(shared) if shared else 0.0
 
 
-def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, str]:
-    """(IDF weight of the rarest entity-like token or name word both projects use, that token).
-    One name that only these two texts hold (a founder, a village, a brand, a partner) is what
-    independent write-ups of one project have in common; the cosine dilutes it among forty other
-    words. Plain words are left out: in a small file every shared word looks rare (上线, 覆盖)."""
+def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, list[str]]:
+    """(IDF weight of the rarest entity-like token or name word both projects use; those tokens,
+    rarest first). One name that only these two texts hold (a founder, a village, a brand, a
+    partner) is what independent write-ups of one project have in common; the cosine dilutes it
+    among forty other words. Plain words are left out: in a small file every shared word looks
+    rare (上线, 覆盖)."""
     shared = (set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
-    if not shared:
-        return 0.0, ""
-    best = min(shared, key=lambda t: (-stats.weight(t), t))
-    return stats.weight(best), best
+    ranked = sorted(shared, key=lambda t: (-stats.weight(t), t))
+    return (stats.weight(ranked[0]) if ranked else 0.0), ranked
 
 
 # Words a project name is wrapped in, wherever they stand (normalise.NAME_SUFFIXES only strips
