@@ -8,6 +8,7 @@ it checked; exits non-zero (with the reason) when a step does not show what a pe
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("GONGYI_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct-horse-battery"
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 class Journey:
@@ -91,6 +93,24 @@ class Journey:
         page.click("button:has-text('设置密码')")
         expect(page.locator(".flash")).to_contain_text("密码已设置")
         self.sign_in(page, email)
+
+    def add_expert_and_assign(self, staff: Page, call_id: str, expert_id: str, email: str) -> None:
+        staff.goto(f"{self.base}/console/staff/calls/{call_id}/experts")
+        for field, value in {"expert_id": expert_id, "name": "王教授", "email": email,
+                             "organisation": "某师范大学", "province": "湖北省"}.items():
+            staff.fill(f"#f-{field}", value)
+        staff.check("input[name=expertise][value=education]")
+        staff.click("button:has-text('加入并邀请')")
+        expect(staff.locator(".flash")).to_contain_text("专家已加入")
+        staff.click("#auto-assign")
+        expect(staff.locator(".flash")).to_contain_text("已自动分配")
+
+    def wait_for_mail(self, to: str, subject_part: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(subject_part in s for s in self.mails_to(to)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail '{subject_part}' to {to}: {self.mails_to(to)}")
+            time.sleep(0.5)
 
     def reload_until(self, page: Page, url: str, predicate, what: str, timeout: float = 60.0) -> None:  # noqa: ANN001
         deadline = time.monotonic() + timeout
@@ -247,18 +267,42 @@ class Journey:
         self.axe(staff, "staff screening")
         staff.click("#record-screening")
         expect(staff.locator(".flash")).to_contain_text("初审结果已记录")
-        staff.goto(f"{b}/console/staff/calls/{call_id}/experts")
-        for field, value in {"expert_id": expert_id, "name": "王教授", "email": expert_email,
-                             "organisation": "某师范大学", "province": "湖北省"}.items():
-            staff.fill(f"#f-{field}", value)
-        staff.check("input[name=expertise][value=education]")
-        staff.click("button:has-text('加入并邀请')")
-        expect(staff.locator(".flash")).to_contain_text("专家已加入")
-        staff.click("#auto-assign")
-        expect(staff.locator(".flash")).to_contain_text("已自动分配")
+        # one expert at a time, so each assignment is certain: the first declines, the second
+        # declares a conflict, the third scores
+        for other, how in (("decliner", "decline"), ("conflicted", "conflict")):
+            other_email = f"{other}-{self.tag}@example.org"
+            self.add_expert_and_assign(staff, call_id, f"{other[:4]}-{self.tag}", other_email)
+            page = self.context().new_page()
+            self.accept_invitation(page, other_email)
+            self.reload_until(page, f"{b}/console/expert/", lambda p: p.locator(f"a[href$='{app_id}']").count() > 0,
+                              f"the project in the {other} expert's list")
+            page.click(f"a[href$='{app_id}']")
+            if how == "decline":
+                page.fill("#f-decline", "近期出差，无法按时完成评审。")
+                page.click("button:has-text('谢绝')")
+                expect(page.locator(".flash")).to_contain_text("已谢绝评审")
+            else:
+                page.fill("#f-conflict", "本人曾担任该基金会顾问。")
+                page.click("button:has-text('申报回避')")
+                expect(page.locator(".flash")).to_contain_text("已申报回避")
+            self.axe(page, f"expert after {how}")
+            expect(page.locator(f"a[href$='{app_id}']")).to_have_count(0)  # the seat is gone
+            page.goto(f"{b}/console/expert/projects/{app_id}")  # and the project with it
+            expect(page.locator(".error")).to_be_visible()
+            page.close()
+        self.add_expert_and_assign(staff, call_id, expert_id, expert_email)
         self.axe(staff, "staff experts")
+        # staff set the review deadline (tomorrow; reminders from 3 days before: at once)
+        staff.goto(f"{b}/console/staff/calls/{call_id}")
+        tomorrow = dt.datetime.now(BEIJING) + dt.timedelta(days=1)
+        staff.fill("#f-review_due", tomorrow.strftime("%Y-%m-%dT%H:%M"))
+        staff.fill("#f-review_remind_days_before", "3")
+        staff.click("button:has-text('保存截止时间')")
+        expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
+        expect(staff.locator(".facts")).to_contain_text("提前 3 天提醒")
 
-        # the expert scores the six criteria
+        # the expert is reminded by e-mail, then scores the six criteria
+        self.wait_for_mail(expert_email, "评审即将截止")
         expert = self.context().new_page()
         self.accept_invitation(expert, expert_email)
         self.reload_until(expert, f"{b}/console/expert/", lambda p: p.locator(f"a[href$='{app_id}']").count() > 0,
@@ -344,6 +388,16 @@ class Journey:
         public.goto(f"{b}/api/publish/notices/{notice_id}/final.html")
         expect(public.locator("h1")).to_contain_text("演练")
         self.axe(public, "publish final list page")
+
+        # staff set a tracking-report deadline; the team and its unit are reminded by e-mail
+        staff.goto(f"{b}/console/staff/calls/{call_id}")
+        staff.fill("#f-review_due", "")
+        staff.fill("#f-report_due", (dt.datetime.now(BEIJING) + dt.timedelta(days=3)).strftime("%Y-%m-%d"))
+        staff.click("button:has-text('保存截止时间')")
+        expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
+        expect(staff.locator(".facts")).to_contain_text("提醒未报送的入选项目")
+        self.wait_for_mail(applicant_email, "跟踪报告即将截止")
+        self.wait_for_mail(unit_email, "推荐项目的跟踪报告即将截止")
 
         # the selected project's team reports; its unit confirms; staff accept
         applicant.goto(f"{b}/console/applicant/reports")
