@@ -260,6 +260,59 @@ class Journey:
         unit.click("#forward-batch")
         expect(unit.locator(".flash")).to_contain_text("已报送")
 
+        # the same project again under another name (不得通过不同渠道重复申报): the duplicates
+        # queue shows the two side by side with the reasons, and staff withdraw the copy
+        copy_name = f"留守儿童双师网络课堂{self.tag}"
+        applicant.goto(f"{b}/console/applicant/")
+        applicant.select_option("#f-call", call_id)
+        applicant.click("button:has-text('新建草稿')")
+        expect(applicant.locator("#app-state")).to_contain_text("草稿")
+        for field, value in {**values, "project_name": copy_name}.items():
+            applicant.fill(f"#f-{field}", value)
+        applicant.select_option("#f-category", "education")
+        applicant.select_option("#f-unit_code", "cac-beijing")
+        applicant.select_option("#f-applicant_type", "social_organisation")
+        applicant.fill("#f-summary", summary)
+        applicant.fill("#f-implementation_results",
+                       "覆盖12个省份300所乡村学校，累计授课5000课时（数据来源：项目年报）。")
+        applicant.fill("#f-innovation", "双师课堂模式可复制推广。")
+        applicant.set_input_files("#f-file", files=[{"name": "课堂照片.png", "mimeType": "image/png",
+                                                      "buffer": samples.png(seed=7)}])
+        applicant.click("#upload-form button")
+        expect(applicant.locator("#upload-status")).to_contain_text("已上传", timeout=30_000)
+        expect(applicant.locator("#autosave-status")).to_have_text("已自动保存", timeout=15_000)
+        applicant.click("#submit-application")
+        expect(applicant.locator("#app-state")).to_contain_text("已提交")
+        copy_url = applicant.url.split("?")[0]
+        copy_id = copy_url.rstrip("/").rsplit("/", 1)[-1]
+        unit.goto(f"{b}/console/unit/applications/{copy_id}")
+        unit.fill("#f-opinion", "同意推荐。")
+        unit.click("button:has-text('填写推荐意见')")
+        expect(unit.locator(".flash")).to_contain_text("已填写推荐意见")
+        unit.goto(f"{b}/console/unit/")
+        unit.check(f"#pick-{copy_id}")
+        unit.click("#forward-batch")
+        expect(unit.locator(".flash")).to_contain_text("已报送")
+        self.reload_until(staff, f"{b}/console/staff/duplicates", lambda p: copy_id in p.content(),
+                          "the suspected duplicate in the staff queue", timeout=90)
+        self.axe(staff, "staff duplicates")
+        staff.click(f"a[href*='/console/staff/duplicates/']:has-text('{copy_id}')")
+        cards = staff.locator(".cards .card")
+        expect(cards).to_have_count(2)
+        expect(staff.locator(".cards")).to_contain_text(project)
+        expect(staff.locator(".cards")).to_contain_text(copy_name)
+        expect(staff.locator("h2 + ul li").first).to_be_visible()  # the reasons
+        self.axe(staff, "staff duplicate side by side")
+        self.shot(staff, "staff-duplicate")
+        staff.select_option("#f-outcome", "same_project")
+        staff.select_option("#f-keep", app_id)
+        staff.select_option("#f-action", "withdrawn")
+        staff.fill("#f-note", "同一项目经同一单位重复报送，保留先报送的一份。")
+        staff.click("button:has-text('处理')")
+        expect(staff.locator(".notice")).to_contain_text("已处理")
+        self.reload_until(applicant, copy_url, lambda p: "撤回" in p.locator("#app-state").inner_text(),
+                          "the copy withdrawn in intake")
+
         # staff screen, add the expert, assign
         screening = f"{b}/console/staff/calls/{call_id}/screening"
         self.reload_until(staff, screening, lambda p: project in p.content() and "评审服务尚未收到" not in p.content(),
@@ -420,8 +473,6 @@ class Journey:
         staff.click("a:has-text('cac-beijing')")  # a facet narrows the search
         expect(staff.locator(".results")).to_contain_text(project)
         self.axe(staff, "staff search")
-        staff.goto(f"{b}/console/staff/duplicates")
-        self.axe(staff, "staff duplicates")
         staff.goto(f"{b}/console/staff/calls/{call_id}")
         expect(staff.locator(".phases li[data-state=forwarded] strong")).to_have_text("1")
         self.shot(staff, "staff")
