@@ -304,6 +304,12 @@ class Journey:
         expect(staff.locator("h2 + ul li").first).to_be_visible()  # the reasons
         self.axe(staff, "staff duplicate side by side")
         self.shot(staff, "staff-duplicate")
+        # the ranked queue of the original: the copy on top, flagged, with its reasons
+        staff.click(f"a[href$='/staff/projects/{app_id}/similar']")
+        expect(staff.locator("#similar tbody tr").first).to_contain_text(copy_name)
+        expect(staff.locator("#similar tbody tr").first).to_contain_text("疑似重复")
+        self.axe(staff, "staff similar projects")
+        staff.go_back()
         staff.select_option("#f-outcome", "same_project")
         staff.select_option("#f-keep", app_id)
         staff.select_option("#f-action", "withdrawn")

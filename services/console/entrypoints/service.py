@@ -550,6 +550,12 @@ class ConsoleService(platform_routes(api)):
                 sides.append({"id": app_id, "form": {}, "state": ""})
         return pg.render("staff/duplicate.html", d=detail, sides=sides)
 
+    @page("GET", "/staff/projects/<app_id>/similar", area="staff")
+    def staff_similar(self, pg: Page, app_id: str) -> Response:
+        """The ranked review queue: the project's most similar others, flagged or not."""
+        queue = pg.api.get(f"/api/review/duplicates/similar/{quote(app_id)}", params={"top_n": 10})
+        return pg.render("staff/similar.html", q=queue, app_id=app_id)
+
     @page("POST", "/staff/duplicates/<suspicion_id>", area="staff")
     def staff_settle(self, pg: Page, suspicion_id: str) -> Response:
         f = pg.form
