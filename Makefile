@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 
-.PHONY: install install-test run test lint openapi asyncapi bench bench-scale deploy-check image-smoke clean
+.PHONY: install install-test run test screenshots lint openapi asyncapi bench bench-scale deploy-check image-smoke clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# the browser journey again, writing its screenshots to docs/console/ (the README links them)
+screenshots: install-test
+	./scripts/ensure_services.sh
+	GONGYI_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
 
 lint: install
 	$(BIN)/ruff check .

@@ -123,6 +123,9 @@ class Settings(GivenEnviron, BaseSettings):
     trusted_proxies: str = "127.0.0.0/8,::1/128"
     # seconds intake waits for media's evidence check
     intake_evidence_timeout_s: float = 5.0
+    # how often review and publish look for deadlines to remind of (days apart: a minute is plenty;
+    # read when the service module is imported, as nameko timers are declared on the class)
+    reminder_interval_s: float = 60.0
     # the platform's base URL through which the console calls the services' APIs; empty: `gongyi run`
     # sets the router's bound address (GONGYI_HTTP_PORT=0 included), else http://127.0.0.1:<http_port>
     api_base_url: str = ""

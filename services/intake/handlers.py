@@ -20,7 +20,7 @@ from gongyi.errors import DomainError, InvalidInput, Issue
 from gongyi.http.auth import Principal
 from services.intake.domain.applications import Application, State, import_owner
 from services.intake.domain.call_changes import document_changes, rule_changes, rules_fingerprint
-from services.intake.domain.calls import CallDocument, parse_call
+from services.intake.domain.calls import DEFAULT_REPORT_KINDS, CallDocument, parse_call
 from services.intake.domain.duplicate_flags import flags_from_suspicion, to_withdraw, withdraw_reason
 from services.intake.domain.evidence_notes import evidence_refs, evidence_warnings
 from services.intake.domain.form import parse_form
@@ -415,6 +415,29 @@ def change_window(
     if opens is not None:
         document["window"]["opens"] = opens.isoformat()
     return load_call(uow, document, principal.sub, note, acknowledge_changes)
+
+
+def change_deadlines(uow: UnitOfWork, principal: Principal, call_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Set the review and tracking-report deadlines the reminders are sent for: a new version.
+
+    ``review_due`` is always taken (null removes it); ``report_due`` only when given. A call
+    without a ``reporting`` section gets one with the default report kinds' codes of publish.
+    """
+    _, call = call_document(uow, call_id)
+    document = call.model_dump(mode="json")
+    review = document["review"]
+    review["due"] = body["review_due"].isoformat() if body.get("review_due") else None
+    if body.get("review_remind_days_before") is not None:
+        review["remind_days_before"] = body["review_remind_days_before"]
+    if body.get("report_due") is not None or body.get("report_remind_days_before") is not None:
+        if not document.get("reporting"):
+            document["reporting"] = {"kinds": [dict(k) for k in DEFAULT_REPORT_KINDS]}
+        reporting = document["reporting"]
+        if body.get("report_due") is not None:
+            reporting["due"] = [d.isoformat() for d in body["report_due"]]
+        if body.get("report_remind_days_before") is not None:
+            reporting["remind_days_before"] = body["report_remind_days_before"]
+    return load_call(uow, document, principal.sub, body["note"])
 
 
 # -- duplicate flags (from review)

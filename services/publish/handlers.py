@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from gongyi.db import UnitOfWork
 from gongyi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gongyi.http.auth import Principal
+from gongyi.timestamps import rfc3339
 from services.publish import site
 from services.publish.domain.notice import (
     DEFAULT_NOTICE_WORKING_DAYS,
@@ -27,17 +28,19 @@ from services.publish.domain.notice import (
 )
 from services.publish.domain.objections import parse_objection
 from services.publish.domain.refusals import issue, refusal, refuse
+from services.publish.domain.reminders import ListedProject, report_schedule, reports_due
 from services.publish.domain.reports import DEFAULT_REPORT_KINDS, ProgressReport, publish_as_case
 from services.publish.domain.selection import EvidenceRef, SelectionEntry
 from services.publish.domain.tracking_codes import normalise_tracking_code
 from services.publish.domain.workdays import DEFAULT_TZ
 from services.publish.domain.year_end import year_end_summary
-from services.publish.events.published import emit_all
+from services.publish.events.published import REPORT_DUE, emit_all
 from services.publish.storage.repository import (
     ApplicationRepository,
     CallRepository,
     CaseRepository,
     NoticeRepository,
+    ReminderRepository,
     ReportRepository,
     ReviewDataRepository,
 )
@@ -320,6 +323,48 @@ def publish_due(uow: UnitOfWork, now: dt.datetime | None = None) -> list[str]:
             uow.rollback()
             log.info("scheduled publication of %s skipped: %s", notice.id, exc.code)
     return published
+
+
+def _listed_projects(uow: UnitOfWork, call_id: str) -> list[ListedProject]:
+    """Every project on the call's published final list (rehearsal lists included)."""
+    repo = NoticeRepository(uow.session)
+    out = []
+    for notice in repo.list(call_id=call_id, states=("published",), limit=1000):
+        if notice.published_at is None:
+            continue
+        snapshot = repo.snapshot(notice.id)
+        raw = {e["application_id"]: e for e in (*snapshot["entries"], *snapshot.get("reserves", ()))}
+        for app_id in notice.listed_ids:
+            entry = raw.get(app_id, {})
+            out.append(ListedProject(app_id, notice.id, notice.published_at, entry.get("project_name", ""),
+                                     entry.get("unit_code")))
+    return out
+
+
+def send_report_reminders(uow: UnitOfWork, now: dt.datetime | None = None) -> int:
+    """What the timer runs: ``report.due.v1`` for each listed project that owes a report.
+
+    Each reminder is claimed in the transaction that writes its outbox row: replicas running the
+    same timer send it once.
+    """
+    moment = _now(now)
+    reminders = ReminderRepository(uow.session)
+    sent = 0
+    for call_id, document in CallRepository(uow.session).all_documents():
+        schedule = report_schedule(document)
+        if schedule is None or not schedule.open_deadlines(moment):
+            continue
+        listed = _listed_projects(uow, call_id)
+        filed = ReportRepository(uow.session).filed_times(call_id)
+        for r in reports_due(schedule, moment, listed, filed, reminders.reminded(call_id)):
+            if reminders.claim(r.project.application_id, r.due_at, call_id, moment):
+                uow.emit(REPORT_DUE, f"notice/{r.project.notice_id}", {
+                    "call_id": call_id, "application_id": r.project.application_id,
+                    "notice_id": r.project.notice_id, "project_name": r.project.project_name,
+                    "unit_code": r.project.unit_code, "due_at": rfc3339(r.due_at), "overdue": r.overdue})
+                sent += 1
+    uow.commit()
+    return sent
 
 
 # -- reports and cases

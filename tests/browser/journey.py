@@ -8,6 +8,7 @@ it checked; exits non-zero (with the reason) when a step does not show what a pe
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("GONGYI_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct-horse-battery"
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 class Journey:
@@ -91,6 +93,24 @@ class Journey:
         page.click("button:has-text('设置密码')")
         expect(page.locator(".flash")).to_contain_text("密码已设置")
         self.sign_in(page, email)
+
+    def add_expert_and_assign(self, staff: Page, call_id: str, expert_id: str, email: str) -> None:
+        staff.goto(f"{self.base}/console/staff/calls/{call_id}/experts")
+        for field, value in {"expert_id": expert_id, "name": "王教授", "email": email,
+                             "organisation": "某师范大学", "province": "湖北省"}.items():
+            staff.fill(f"#f-{field}", value)
+        staff.check("input[name=expertise][value=education]")
+        staff.click("button:has-text('加入并邀请')")
+        expect(staff.locator(".flash")).to_contain_text("专家已加入")
+        staff.click("#auto-assign")
+        expect(staff.locator(".flash")).to_contain_text("已自动分配")
+
+    def wait_for_mail(self, to: str, subject_part: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(subject_part in s for s in self.mails_to(to)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail '{subject_part}' to {to}: {self.mails_to(to)}")
+            time.sleep(0.5)
 
     def reload_until(self, page: Page, url: str, predicate, what: str, timeout: float = 60.0) -> None:  # noqa: ANN001
         deadline = time.monotonic() + timeout
@@ -240,6 +260,65 @@ class Journey:
         unit.click("#forward-batch")
         expect(unit.locator(".flash")).to_contain_text("已报送")
 
+        # the same project again under another name (不得通过不同渠道重复申报): the duplicates
+        # queue shows the two side by side with the reasons, and staff withdraw the copy
+        copy_name = f"留守儿童双师网络课堂{self.tag}"
+        applicant.goto(f"{b}/console/applicant/")
+        applicant.select_option("#f-call", call_id)
+        applicant.click("button:has-text('新建草稿')")
+        expect(applicant.locator("#app-state")).to_contain_text("草稿")
+        for field, value in {**values, "project_name": copy_name}.items():
+            applicant.fill(f"#f-{field}", value)
+        applicant.select_option("#f-category", "education")
+        applicant.select_option("#f-unit_code", "cac-beijing")
+        applicant.select_option("#f-applicant_type", "social_organisation")
+        applicant.fill("#f-summary", summary)
+        applicant.fill("#f-implementation_results",
+                       "覆盖12个省份300所乡村学校，累计授课5000课时（数据来源：项目年报）。")
+        applicant.fill("#f-innovation", "双师课堂模式可复制推广。")
+        applicant.set_input_files("#f-file", files=[{"name": "课堂照片.png", "mimeType": "image/png",
+                                                      "buffer": samples.png(seed=7)}])
+        applicant.click("#upload-form button")
+        expect(applicant.locator("#upload-status")).to_contain_text("已上传", timeout=30_000)
+        expect(applicant.locator("#autosave-status")).to_have_text("已自动保存", timeout=15_000)
+        applicant.click("#submit-application")
+        expect(applicant.locator("#app-state")).to_contain_text("已提交")
+        copy_url = applicant.url.split("?")[0]
+        copy_id = copy_url.rstrip("/").rsplit("/", 1)[-1]
+        unit.goto(f"{b}/console/unit/applications/{copy_id}")
+        unit.fill("#f-opinion", "同意推荐。")
+        unit.click("button:has-text('填写推荐意见')")
+        expect(unit.locator(".flash")).to_contain_text("已填写推荐意见")
+        unit.goto(f"{b}/console/unit/")
+        unit.check(f"#pick-{copy_id}")
+        unit.click("#forward-batch")
+        expect(unit.locator(".flash")).to_contain_text("已报送")
+        self.reload_until(staff, f"{b}/console/staff/duplicates", lambda p: copy_id in p.content(),
+                          "the suspected duplicate in the staff queue", timeout=90)
+        self.axe(staff, "staff duplicates")
+        staff.click(f"a[href*='/console/staff/duplicates/']:has-text('{copy_id}')")
+        cards = staff.locator(".cards .card")
+        expect(cards).to_have_count(2)
+        expect(staff.locator(".cards")).to_contain_text(project)
+        expect(staff.locator(".cards")).to_contain_text(copy_name)
+        expect(staff.locator("h2 + ul li").first).to_be_visible()  # the reasons
+        self.axe(staff, "staff duplicate side by side")
+        self.shot(staff, "staff-duplicate")
+        # the ranked queue of the original: the copy on top, flagged, with its reasons
+        staff.click(f"a[href$='/staff/projects/{app_id}/similar']")
+        expect(staff.locator("#similar tbody tr").first).to_contain_text(copy_name)
+        expect(staff.locator("#similar tbody tr").first).to_contain_text("疑似重复")
+        self.axe(staff, "staff similar projects")
+        staff.go_back()
+        staff.select_option("#f-outcome", "same_project")
+        staff.select_option("#f-keep", app_id)
+        staff.select_option("#f-action", "withdrawn")
+        staff.fill("#f-note", "同一项目经同一单位重复报送，保留先报送的一份。")
+        staff.click("button:has-text('处理')")
+        expect(staff.locator(".notice")).to_contain_text("已处理")
+        self.reload_until(applicant, copy_url, lambda p: "撤回" in p.locator("#app-state").inner_text(),
+                          "the copy withdrawn in intake")
+
         # staff screen, add the expert, assign
         screening = f"{b}/console/staff/calls/{call_id}/screening"
         self.reload_until(staff, screening, lambda p: project in p.content() and "评审服务尚未收到" not in p.content(),
@@ -247,18 +326,42 @@ class Journey:
         self.axe(staff, "staff screening")
         staff.click("#record-screening")
         expect(staff.locator(".flash")).to_contain_text("初审结果已记录")
-        staff.goto(f"{b}/console/staff/calls/{call_id}/experts")
-        for field, value in {"expert_id": expert_id, "name": "王教授", "email": expert_email,
-                             "organisation": "某师范大学", "province": "湖北省"}.items():
-            staff.fill(f"#f-{field}", value)
-        staff.check("input[name=expertise][value=education]")
-        staff.click("button:has-text('加入并邀请')")
-        expect(staff.locator(".flash")).to_contain_text("专家已加入")
-        staff.click("#auto-assign")
-        expect(staff.locator(".flash")).to_contain_text("已自动分配")
+        # one expert at a time, so each assignment is certain: the first declines, the second
+        # declares a conflict, the third scores
+        for other, how in (("decliner", "decline"), ("conflicted", "conflict")):
+            other_email = f"{other}-{self.tag}@example.org"
+            self.add_expert_and_assign(staff, call_id, f"{other[:4]}-{self.tag}", other_email)
+            page = self.context().new_page()
+            self.accept_invitation(page, other_email)
+            self.reload_until(page, f"{b}/console/expert/", lambda p: p.locator(f"a[href$='{app_id}']").count() > 0,
+                              f"the project in the {other} expert's list")
+            page.click(f"a[href$='{app_id}']")
+            if how == "decline":
+                page.fill("#f-decline", "近期出差，无法按时完成评审。")
+                page.click("button:has-text('谢绝')")
+                expect(page.locator(".flash")).to_contain_text("已谢绝评审")
+            else:
+                page.fill("#f-conflict", "本人曾担任该基金会顾问。")
+                page.click("button:has-text('申报回避')")
+                expect(page.locator(".flash")).to_contain_text("已申报回避")
+            self.axe(page, f"expert after {how}")
+            expect(page.locator(f"a[href$='{app_id}']")).to_have_count(0)  # the seat is gone
+            page.goto(f"{b}/console/expert/projects/{app_id}")  # and the project with it
+            expect(page.locator(".error")).to_be_visible()
+            page.close()
+        self.add_expert_and_assign(staff, call_id, expert_id, expert_email)
         self.axe(staff, "staff experts")
+        # staff set the review deadline (tomorrow; reminders from 3 days before: at once)
+        staff.goto(f"{b}/console/staff/calls/{call_id}")
+        tomorrow = dt.datetime.now(BEIJING) + dt.timedelta(days=1)
+        staff.fill("#f-review_due", tomorrow.strftime("%Y-%m-%dT%H:%M"))
+        staff.fill("#f-review_remind_days_before", "3")
+        staff.click("button:has-text('保存截止时间')")
+        expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
+        expect(staff.locator(".facts")).to_contain_text("提前 3 天提醒")
 
-        # the expert scores the six criteria
+        # the expert is reminded by e-mail, then scores the six criteria
+        self.wait_for_mail(expert_email, "评审即将截止")
         expert = self.context().new_page()
         self.accept_invitation(expert, expert_email)
         self.reload_until(expert, f"{b}/console/expert/", lambda p: p.locator(f"a[href$='{app_id}']").count() > 0,
@@ -345,6 +448,16 @@ class Journey:
         expect(public.locator("h1")).to_contain_text("演练")
         self.axe(public, "publish final list page")
 
+        # staff set a tracking-report deadline; the team and its unit are reminded by e-mail
+        staff.goto(f"{b}/console/staff/calls/{call_id}")
+        staff.fill("#f-review_due", "")
+        staff.fill("#f-report_due", (dt.datetime.now(BEIJING) + dt.timedelta(days=3)).strftime("%Y-%m-%d"))
+        staff.click("button:has-text('保存截止时间')")
+        expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
+        expect(staff.locator(".facts")).to_contain_text("提醒未报送的入选项目")
+        self.wait_for_mail(applicant_email, "跟踪报告即将截止")
+        self.wait_for_mail(unit_email, "推荐项目的跟踪报告即将截止")
+
         # the selected project's team reports; its unit confirms; staff accept
         applicant.goto(f"{b}/console/applicant/reports")
         applicant.fill("#f-title", "网络课堂一年间")
@@ -366,8 +479,6 @@ class Journey:
         staff.click("a:has-text('cac-beijing')")  # a facet narrows the search
         expect(staff.locator(".results")).to_contain_text(project)
         self.axe(staff, "staff search")
-        staff.goto(f"{b}/console/staff/duplicates")
-        self.axe(staff, "staff duplicates")
         staff.goto(f"{b}/console/staff/calls/{call_id}")
         expect(staff.locator(".phases li[data-state=forwarded] strong")).to_have_text("1")
         self.shot(staff, "staff")

@@ -254,3 +254,34 @@ def test_pairs_picked_cover_every_signal():
             "cross_call"} <= codes
     assert not _expected_codes(*(RECORDS[x] for x in LOOKALIKE))
     assert all(len(set(p)) == 2 for p in combinations(PAIRS.values(), 2))
+
+
+def test_signals_of_an_older_detector_version_are_recomputed_and_checked_again(settings):
+    """A release that changes SIGNALS_VERSION: stored signals of the old version are recomputed
+    from the stored form and evidence by the loop itself, then indexed and checked again."""
+    from services.review.domain.duplicates import SIGNALS_VERSION
+
+    a, b = PAIRS["text_link"]
+    ids = {a: str(uuid.uuid4()), b: str(uuid.uuid4())}
+    engine = make_engine(settings.db_url("review"))
+    try:
+        with running_services(settings, "review"):
+            for rid, app_id in ids.items():
+                publish(settings.amqp_uri, _events(RECORDS[rid], app_id)[0])
+            wait_until(lambda: _all_checked(engine, list(ids.values())), timeout=30, message="first checks")
+            before = {i: _version(engine, i) for i in ids.values()}
+            with engine.begin() as conn:  # as an older release left them: another version, other signals
+                conn.execute(dup_signals.update().where(dup_signals.c.application_id.in_(list(ids.values())))
+                             .values(signals_version="old-detector", signals={"stale": True}))
+
+            def refreshed() -> bool:
+                with engine.connect() as conn:
+                    rows = conn.execute(sa.select(dup_signals).where(
+                        dup_signals.c.application_id.in_(list(ids.values())))).all()
+                return all(r.signals_version == SIGNALS_VERSION and "stale" not in r.signals
+                           and r.version > before[r.application_id] and r.checked_version >= r.version
+                           for r in rows)
+
+            wait_until(refreshed, timeout=30, message="stale signals recomputed and checked again")
+    finally:
+        engine.dispose()

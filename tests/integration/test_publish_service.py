@@ -519,3 +519,35 @@ def test_the_selected_projects_own_team_files_reports_its_unit_confirms(env, pub
     assert [e["type"] for _, e in archived_events(env["engine"], 0, 10000) if e["subject"] == f"report/{rid}"] == [
         "report.submitted.v1", "report.returned.v1", "report.submitted.v1", "report.confirmed.v1",
         "report.accepted.v1"]
+
+
+def test_tracking_report_deadlines_remind_each_listed_project_without_a_report_once(env, published):
+    """A new version of the call sets a tracking-report deadline; the timer's handler emits one
+    report.due.v1 per project on the published list that filed nothing since, and none again."""
+    settings, staff = env["settings"], env["staff"]
+    due = (dt.datetime.now(SH) + dt.timedelta(days=2)).replace(microsecond=0)
+    doc = open_call_document("2024-national")
+    doc["id"] = CALL_ID
+    doc["reporting"] = {"kinds": [{"code": "work_update", "label": "工作动态"}], "due": [due.isoformat()],
+                        "remind_days_before": 7}
+    version = int(dt.datetime.now().timestamp())  # newer than any version other tests announced
+    publish_event(settings.amqp_uri, _event("intake", "call.loaded.v1", f"call/{CALL_ID}", {
+        "call_id": CALL_ID, "version": version, "fingerprint": "f" * 16, "document": doc}), "intake")
+    with env["engine"].connect() as conn:
+        wait_until(lambda: conn.execute(sa.text("select version from calls where call_id = :c"),
+                                        {"c": CALL_ID}).scalar() == version, message="the new call version")
+    listed = [e["application_id"] for e in published["final"]["entries"]]
+    with uow(env) as u:
+        assert handlers.send_report_reminders(u, now=due - dt.timedelta(days=7, seconds=1)) == 0  # too early
+    with uow(env) as u:
+        sent = handlers.send_report_reminders(u)
+    with uow(env) as u:
+        assert handlers.send_report_reminders(u) == 0  # once per project and deadline
+    reminded = {e["data"]["application_id"]: e["data"] for e in events_of(env, "report.due.v1")}
+    assert len(reminded) == sent >= 1
+    for app_id in listed:  # each listed project either has a report already or was reminded
+        has_report = bool(staff.get("/api/publish/reports", params={"application_id": app_id}).json()["items"])
+        assert (app_id in reminded) != has_report, (app_id, has_report)
+    some = next(iter(reminded.values()))
+    assert dt.datetime.fromisoformat(some["due_at"]) == due and some["overdue"] is False
+    assert some["notice_id"] and some["call_id"] == CALL_ID

@@ -192,3 +192,53 @@ def test_review_keeps_each_call_version_and_its_rules(settings, world):
     assert staff.get("/api/review/calls/no-such-call/rules").json()["code"] == "call_not_found"
     assert Client(urls["review"], tokens(settings)["expert"]).get(
         f"/api/review/calls/{call_id}/rules").json()["code"] == "forbidden_role"
+
+
+def test_staff_set_a_review_deadline_and_every_expert_with_open_seats_is_reminded_once(settings, world):
+    """PUT /deadlines on intake makes a new call version; review's reminder handler (what its timer
+    runs) emits one review.due.v1 per expert still holding unsubmitted seats, and none again."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import sessionmaker
+
+    from services.review.handlers.reminders import send_review_reminders
+    from services.review.storage.unit_of_work import ReviewUnitOfWork
+
+    urls, staff, call_id = world["urls"], world["staff"], world["call"]
+    assert staff.post(f"/api/review/calls/{call_id}/assignments/auto").status_code == 200
+    intake_staff = Client(urls["intake"], tokens(settings)["staff"])
+    before = intake_staff.get(f"/api/intake/calls/{call_id}").json()["version"]
+    bad = intake_staff.put(f"/api/intake/calls/{call_id}/deadlines", json={"review_due": "next friday", "note": "x"})
+    assert bad.status_code == 422 and bad.json()["code"]
+    unit = Client(urls["intake"], tokens(settings)["unit"])
+    assert unit.put(f"/api/intake/calls/{call_id}/deadlines", json={"note": "x"}).status_code == 403
+    assert intake_staff.get(f"/api/intake/calls/{call_id}").json()["version"] == before  # nothing changed
+
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    r = intake_staff.put(f"/api/intake/calls/{call_id}/deadlines",
+                         json={"review_due": due.isoformat(), "review_remind_days_before": 2, "note": "评审截止"})
+    assert r.status_code == 200, r.text
+    assert {c["field"] for c in r.json()["changes"]} >= {"review.due", "review.remind_days_before"}
+    wait_until(lambda: staff.get(f"/api/review/calls/{call_id}/rules").json()["review"].get("due"),
+               message="the deadline in review's copy of the rules")
+
+    seated = {}
+    for app_id in (world["a"], world["b"], world["c"]):
+        for seat in staff.get(f"/api/review/projects/{app_id}/assignments").json()["experts"]:
+            if seat["status"] == "active":
+                seated.setdefault(seat["expert_id"], set()).add(app_id)
+    engine = make_engine(settings.db_url("review"))
+    try:
+        def run() -> int:
+            with ReviewUnitOfWork(sessionmaker(engine, expire_on_commit=False), "review") as uow:
+                return send_review_reminders(uow)
+
+        assert run() == len(seated)
+        assert run() == 0  # once per expert and deadline
+        with engine.connect() as conn:
+            bodies = conn.execute(sa.select(outbox_t.c.body).where(outbox_t.c.type == "review.due.v1")).scalars()
+            mine = [d for d in (json.loads(b)["data"] for b in bodies) if d["call_id"] == call_id]
+    finally:
+        engine.dispose()
+    assert {d["expert_id"]: set(d["pending"]) for d in mine} == seated
+    assert all(datetime.fromisoformat(d["due_at"]) == due and d["overdue"] is False for d in mine)

@@ -8,9 +8,12 @@ expert, or all staff.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,35 @@ def _report_returned(d: dict[str, Any]) -> list[Message]:
                     f"/console/applicant/applications/{d['application_id']}")]
 
 
+def _beijing(instant: str) -> str:
+    """An RFC 3339 instant as people in the call read it: Beijing wall-clock time."""
+    moment = dt.datetime.fromisoformat(instant).astimezone(BEIJING)
+    return f"{moment:%Y年%m月%d日 %H:%M}（北京时间）"
+
+
+def _review_due(d: dict[str, Any]) -> list[Message]:
+    count, due = d.get("pending_count", len(d.get("pending", []))), _beijing(d["due_at"])
+    if d.get("overdue"):
+        subject, body = (f"评审已过截止时间：仍有 {count} 个项目未提交评分",
+                         f"评审已于{due}截止，您仍有 {count} 个项目的评分未提交，请尽快完成或联系组织方。")
+    else:
+        subject, body = (f"评审即将截止：还有 {count} 个项目待评分",
+                         f"评审将于{due}截止，您还有 {count} 个项目的评分未提交，请在截止前完成六项指标评分。")
+    return [Message(Audience("expert", d["expert_id"]), subject, body, "/console/expert/")]
+
+
+def _report_due(d: dict[str, Any]) -> list[Message]:
+    app, due, name = d["application_id"], _beijing(d["due_at"]), _name(d)
+    late = "已过截止时间" if d.get("overdue") else "即将截止"
+    body = (f"入选项目“{name}”的跟踪报告{late}（{due}）。自上一截止日以来尚未收到该项目的进展报告，"
+            "请报送工作动态、重大活动、典型案例或阶段性成果。")
+    messages = [Message(Audience("owner", app), f"跟踪报告{late}：{name}", body, "/console/applicant/reports")]
+    if d.get("unit_code"):
+        messages.append(Message(Audience("unit", d["unit_code"]), f"推荐项目的跟踪报告{late}：{name}", body,
+                                "/console/unit/reports"))
+    return messages
+
+
 RULES: dict[str, Callable[[dict[str, Any]], list[Message]]] = {
     "application.submitted.v1": _submitted,
     "application.returned.v1": _returned,
@@ -98,6 +130,8 @@ RULES: dict[str, Callable[[dict[str, Any]], list[Message]]] = {
     "objection.filed.v1": _objection_filed,
     "objection.resolved.v1": _objection_resolved,
     "report.returned.v1": _report_returned,
+    "review.due.v1": _review_due,
+    "report.due.v1": _report_due,
 }
 
 

@@ -26,6 +26,7 @@ from gongyi.http.platform import platform_routes
 from services.console import handlers
 from services.console.config import api_base, console_origin, load_console_env, secure_cookies
 from services.console.domain.accounts import ROLE_LABELS
+from services.console.domain.deadlines import parse_deadline, parse_deadline_list
 from services.console.domain.material import count_material
 from services.console.domain.refusals import refuse
 from services.console.entrypoints.mail import MailLoop
@@ -70,6 +71,8 @@ class ConsoleService(platform_routes(api)):
     on_objection_filed = event_handler("publish", "objection.filed.v1")(_notify("objection.filed.v1"))
     on_objection_resolved = event_handler("publish", "objection.resolved.v1")(_notify("objection.resolved.v1"))
     on_report_returned = event_handler("publish", "report.returned.v1")(_notify("report.returned.v1"))
+    on_review_due = event_handler("review", "review.due.v1")(_notify("review.due.v1"))
+    on_report_due = event_handler("publish", "report.due.v1")(_notify("report.due.v1"))
 
     # -- helpers the page machinery uses
     @property
@@ -382,6 +385,21 @@ class ConsoleService(platform_routes(api)):
                    json={"closes": closes, "note": pg.form.get("note", "") or "控制台调整申报时间"})
         return pg.redirect(f"/staff/calls/{call_id}", "window")
 
+    @page("POST", "/staff/calls/<call_id>/deadlines", area="staff")
+    def staff_deadlines(self, pg: Page, call_id: str) -> Response:
+        """评审截止 and 跟踪报告截止: the reminders are sent from these (review and publish)."""
+        review_due = pg.form.get("review_due", "").strip()
+        body = {
+            "review_due": parse_deadline(review_due).isoformat() if review_due else None,
+            "report_due": [d.isoformat() for d in parse_deadline_list(pg.form.get("report_due", ""))],
+            "note": pg.form.get("deadline_note", "") or "控制台设置截止时间",
+        }
+        for key in ("review_remind_days_before", "report_remind_days_before"):
+            if pg.form.get(key, "").strip().isdigit():
+                body[key] = int(pg.form[key])
+        pg.api.put(f"/api/intake/calls/{quote(call_id)}/deadlines", json=body)
+        return pg.redirect(f"/staff/calls/{call_id}", "deadlines")
+
     @page("POST", "/staff/calls/<call_id>/rehearsal", area="staff")
     def staff_rehearsal(self, pg: Page, call_id: str) -> Response:
         """A copy of the call as a rehearsal (演练): its window open now, its 公示 period in minutes."""
@@ -531,6 +549,12 @@ class ConsoleService(platform_routes(api)):
             except DomainError:
                 sides.append({"id": app_id, "form": {}, "state": ""})
         return pg.render("staff/duplicate.html", d=detail, sides=sides)
+
+    @page("GET", "/staff/projects/<app_id>/similar", area="staff")
+    def staff_similar(self, pg: Page, app_id: str) -> Response:
+        """The ranked review queue: the project's most similar others, flagged or not."""
+        queue = pg.api.get(f"/api/review/duplicates/similar/{quote(app_id)}", params={"top_n": 10})
+        return pg.render("staff/similar.html", q=queue, app_id=app_id)
 
     @page("POST", "/staff/duplicates/<suspicion_id>", area="staff")
     def staff_settle(self, pg: Page, suspicion_id: str) -> Response:

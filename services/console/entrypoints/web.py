@@ -35,7 +35,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 DONE = {
     "saved": "已保存", "submitted": "已提交", "endorsed": "已填写推荐意见", "returned": "已退回",
     "forwarded": "已报送", "scored": "评分已保存", "review_submitted": "评分已提交", "conflict": "已申报回避",
-    "declined": "已谢绝评审", "window": "申报时间已更新", "rehearsal": "演练已创建", "screened": "初审结果已记录",
+    "declined": "已谢绝评审", "window": "申报时间已更新",
+    "deadlines": "截止时间已更新", "rehearsal": "演练已创建", "screened": "初审结果已记录",
     "assigned": "已自动分配专家", "expert": "专家已加入并已发送邀请", "proposed": "入选建议已生成",
     "confirmed": "入选名单已确认", "opened": "公示已开始", "closed": "公示已结束", "published": "名单已发布",
     "resolved": "异议已处理", "invited": "邀请已发送", "registered": "注册成功，请查收确认邮件",

@@ -148,6 +148,9 @@ class ReviewRules(_Model):
     conflict_same_province: StrictBool
     conflict_same_unit: StrictBool
     trim: StrictBool  # drop each project's highest and lowest score before averaging
+    # 评审截止: experts whose reviews are not submitted are reminded this many days before
+    due: datetime | None = None
+    remind_days_before: Annotated[int, Field(strict=True, ge=0, le=60)] = 3
 
 
 class Notice(_Model):
@@ -190,8 +193,21 @@ class KeyDate(_Model):
         return day_ if day_.year == year else None
 
 
+# the report kinds publish assumes for a call without a ``reporting`` section, written out when
+# staff give such a call its tracking-report deadlines
+DEFAULT_REPORT_KINDS: tuple[dict[str, str], ...] = (
+    {"code": "work_update", "label": "工作动态"},
+    {"code": "major_event", "label": "重大活动"},
+    {"code": "typical_case", "label": "典型案例"},
+    {"code": "milestone", "label": "阶段性成果"},
+)
+
+
 class Reporting(_Model):
     kinds: Annotated[list[Labelled], Field(min_length=1)]
+    # 跟踪报告截止: each selected project that filed no report since the previous one is reminded
+    due: Annotated[list[datetime], Field(max_length=24)] = Field(default_factory=list)
+    remind_days_before: Annotated[int, Field(strict=True, ge=0, le=60)] = 7
 
 
 class CallDocument(_Model):
@@ -216,6 +232,17 @@ class CallDocument(_Model):
     # a rehearsal (演练) runs the whole call for practice: its outputs are marked and kept out of
     # public lists and feeds, and its notice period may be set in minutes
     rehearsal: StrictBool = False
+
+    @model_validator(mode="after")
+    def _localise_deadlines(self) -> CallDocument:
+        # Naive deadlines, like the window, are wall-clock time in the call's own zone.
+        tz = self.window.tz
+        if self.review.due is not None and self.review.due.tzinfo is None:
+            object.__setattr__(self.review, "due", self.review.due.replace(tzinfo=tz))
+        if self.reporting is not None:
+            due = sorted(d if d.tzinfo else d.replace(tzinfo=tz) for d in self.reporting.due)
+            object.__setattr__(self.reporting, "due", due)
+        return self
 
     def category_codes(self) -> set[str]:
         return {c.code for c in self.categories}

@@ -25,6 +25,17 @@ class WindowIn(_In):
     acknowledge_changes: bool = False
 
 
+class DeadlinesIn(_In):
+    review_due: datetime | None = Field(
+        default=None, description="评审截止 / review deadline, with its UTC offset; null removes it")
+    review_remind_days_before: int | None = Field(default=None, ge=0, le=60)
+    report_due: list[datetime] | None = Field(
+        default=None, max_length=24,
+        description="跟踪报告截止 / tracking-report deadlines; null keeps them, [] removes them")
+    report_remind_days_before: int | None = Field(default=None, ge=0, le=60)
+    note: str = Field(min_length=1, max_length=2000, description="Why the deadlines change (kept with the version)")
+
+
 class CallLoadOut(BaseModel):
     call_id: str
     version: int

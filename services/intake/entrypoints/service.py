@@ -32,6 +32,7 @@ from services.intake.entrypoints.schemas import (
     BatchOut,
     CallLoadIn,
     CallLoadOut,
+    DeadlinesIn,
     FormIn,
     ImportQuery,
     ImportReport,
@@ -137,6 +138,19 @@ class IntakeService(platform_routes(api)):
             return handlers.change_window(
                 uow, principal, call_id, body.closes, body.opens, body.note, body.acknowledge_changes
             )
+
+    @api.route(
+        "PUT",
+        "/calls/{call_id}/deadlines",
+        summary="Set the review and tracking-report deadlines (new version) / 设置评审与跟踪报告截止时间",
+        roles=("staff",),
+        body=DeadlinesIn,
+        response=CallLoadOut,
+        errors=[(404, "call_not_found", "no such call")],
+    )
+    def change_deadlines(self, principal: Principal, call_id: str, body: DeadlinesIn) -> dict:
+        with self.db as uow:
+            return handlers.change_deadlines(uow, principal, call_id, body.model_dump())
 
     # -- applications
     @api.route(

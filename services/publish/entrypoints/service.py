@@ -12,6 +12,7 @@ from collections.abc import Callable
 from nameko.timer import timer
 
 from gongyi import pii
+from gongyi.config import load_settings
 from gongyi.dependencies import Database, SettingsProvider
 from gongyi.errors import TooManyRequests
 from gongyi.events.consumer import event_handler
@@ -59,6 +60,7 @@ from services.publish.storage.repository import CallRepository, CaseRepository, 
 
 api = Api("publish", "gongyi publish API", "Public notice, objections, final lists, showcase and reports.")
 PUBLISH_TIMER_SECONDS = 30
+REMINDER_TIMER_SECONDS = load_settings().reminder_interval_s
 
 NOTICE_404 = (404, "notice_not_found", "no such notice")
 STATE_409 = (409, "invalid_notice_state", "the notice is not in a state that allows this")
@@ -143,6 +145,11 @@ class PublishService(platform_routes(api)):
     def publish_due_lists(self) -> None:
         with self.db as uow:
             handlers.publish_due(uow)
+
+    @timer(interval=REMINDER_TIMER_SECONDS)
+    def send_report_reminders(self) -> None:
+        with self.db as uow:
+            handlers.send_report_reminders(uow)
 
     # -- public: notices and lists
     @api.route("GET", "/notices", summary="Notices and published lists / 公示与名单", roles=PUBLIC,

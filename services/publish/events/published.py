@@ -25,6 +25,7 @@ REPORT_CONFIRMED = "report.confirmed.v1"
 REPORT_ACCEPTED = "report.accepted.v1"
 REPORT_RETURNED = "report.returned.v1"
 CASE_PUBLISHED = "case.published.v1"
+REPORT_DUE = "report.due.v1"
 
 _SUBJECT_KIND = {
     "notice": "notice",

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gongyi.db import conflict_insert
 from gongyi.errors import Conflict
 from services.publish.domain.notice import Notice
 from services.publish.domain.refusals import refuse
@@ -30,6 +31,7 @@ from services.publish.storage.tables import (
     cases,
     notices,
     objection_codes,
+    report_reminders,
     reports,
     review_totals,
     screening,
@@ -69,6 +71,10 @@ class CallRepository:
     def get(self, call_id: str) -> dict[str, Any] | None:
         row = self.session.execute(sa.select(calls.c.document).where(calls.c.call_id == call_id)).first()
         return row.document if row else None
+
+    def all_documents(self) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.session.execute(sa.select(calls.c.call_id, calls.c.document).order_by(calls.c.call_id)).all()
+        return [(r.call_id, r.document or {}) for r in rows]
 
     def rehearsal_ids(self) -> list[str]:
         """Calls marked as rehearsals (演练): kept out of public lists and feeds unless asked for by id."""
@@ -221,6 +227,15 @@ class ReportRepository:
         return [{**r.document, "call_id": r.call_id, "notice_id": r.notice_id, "unit_code": r.unit_code}
                 for r in rows]
 
+    def filed_times(self, call_id: str) -> dict[str, list[dt.datetime]]:
+        """When each project of the call filed its reports (first submission)."""
+        out: dict[str, list[dt.datetime]] = {}
+        rows = self.session.execute(sa.select(reports.c.application_id, reports.c.document)
+                                    .where(reports.c.call_id == call_id))
+        for r in rows:
+            out.setdefault(r.application_id, []).append(dt.datetime.fromisoformat(r.document["submitted_at"]))
+        return out
+
     def count_by_kind(self, call_id: str) -> dict[str, dict[str, int]]:
         rows = self.session.execute(sa.select(reports.c.state, reports.c.document).where(reports.c.call_id == call_id))
         out: dict[str, dict[str, int]] = {}
@@ -229,6 +244,29 @@ class ReportRepository:
                                                                     "returned"), 0))
             kind[r.state] = kind.get(r.state, 0) + 1
         return out
+
+
+class ReminderRepository:
+    """Tracking-report reminders already sent, so each project hears once per deadline."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def reminded(self, call_id: str) -> set[tuple[str, dt.datetime]]:
+        rows = self.session.execute(sa.select(report_reminders.c.application_id, report_reminders.c.due_at)
+                                    .where(report_reminders.c.call_id == call_id)).all()
+        return {(r.application_id, _aware(r.due_at)) for r in rows}
+
+    def claim(self, application_id: str, due_at: dt.datetime, call_id: str, at: dt.datetime) -> bool:
+        """Record the reminder; False when another replica recorded it first (then send nothing)."""
+        stmt = conflict_insert(self.session.get_bind().dialect.name)(report_reminders).values(
+            application_id=application_id, due_at=due_at, call_id=call_id, sent_at=at).on_conflict_do_nothing()
+        return self.session.execute(stmt).rowcount == 1
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back without their zone; they are stored in UTC
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class CaseRepository:

@@ -67,6 +67,16 @@ reports = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
 )
 
+# Tracking-report reminders sent: one per project and deadline (a moved deadline is a new row).
+report_reminders = sa.Table(
+    "report_reminders",
+    metadata,
+    sa.Column("application_id", sa.String(64), primary_key=True),
+    sa.Column("due_at", TS, primary_key=True),
+    sa.Column("call_id", sa.String(64), nullable=False, index=True),
+    sa.Column("sent_at", TS, nullable=False),
+)
+
 cases = sa.Table(
     "cases",
     metadata,

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from elasticsearch import ApiError, TransportError
+from nameko.timer import timer
 from werkzeug.wrappers import Response
 
+from gongyi.config import load_settings
 from gongyi.dependencies import Database, SettingsProvider
 from gongyi.events.consumer import event_handler
 from gongyi.health import check_broker, check_database, check_search
@@ -54,6 +56,7 @@ from services.review.handlers import (
     calls,
     experts,
     ranking,
+    reminders,
     scoring,
     screening,
     search_extras,
@@ -63,6 +66,7 @@ from services.review.handlers.common import may_see_personal_data
 from services.review.storage.unit_of_work import ReviewUnitOfWork
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REMINDER_TIMER_SECONDS = load_settings().reminder_interval_s
 UNAVAILABLE = (503, "search_unavailable", "the search engine is down")
 CALL_404 = (404, "call_not_found", "review has not received this call's rules")
 PROJECT_404 = (404, "project_not_found", "no such project")
@@ -130,6 +134,11 @@ class ReviewService(platform_routes(api)):
     def on_call_loaded(self, event: dict) -> None:
         with self.db as uow:
             calls.record_call_loaded(uow, event)
+
+    @timer(interval=REMINDER_TIMER_SECONDS)
+    def send_review_reminders(self) -> None:
+        with self.db as uow:
+            reminders.send_review_reminders(uow)
 
     @event_handler("media", "evidence.stored.v1")
     def on_evidence_stored(self, event: dict) -> None:

@@ -15,6 +15,7 @@ ASSIGNMENT_MADE = "assignment.made.v1"
 ASSIGNMENT_REMOVED = "assignment.removed.v1"
 REVIEW_SUBMITTED = "review.submitted.v1"
 SELECTION_CONFIRMED = "selection.confirmed.v1"
+REVIEW_DUE = "review.due.v1"
 
 
 def screening_decided(application_id: str, call_id: str, decision: str, reason: str, by: str,
@@ -31,3 +32,8 @@ def review_submitted(review_id: str, application_id: str, expert_id: str, total:
                      at: datetime) -> dict[str, Any]:
     return {"review_id": review_id, "application_id": application_id, "expert_id": expert_id,
             "total": round(total, 6), "submitted_at": rfc3339(at)}
+
+
+def review_due(call_id: str, expert_id: str, due_at: datetime, pending: list[str], overdue: bool) -> dict[str, Any]:
+    return {"call_id": call_id, "expert_id": expert_id, "due_at": rfc3339(due_at), "pending": pending,
+            "pending_count": len(pending), "overdue": overdue}

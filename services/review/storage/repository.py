@@ -25,6 +25,7 @@ from services.review.storage.tables import (
     experts,
     projects,
     rankings,
+    review_reminders,
     reviews,
     screening_decisions,
     screening_reports,
@@ -111,6 +112,16 @@ class CallRepository:
             sa.select(calls.c.version, calls.c.document).where(calls.c.call_id == call_id)
             .order_by(calls.c.version.desc()).limit(1)
         ).first()
+
+    def latest_documents(self) -> list[tuple[str, dict[str, Any]]]:
+        """(call_id, document) of every call's newest version."""
+        newest = (sa.select(calls.c.call_id, sa.func.max(calls.c.version).label("version"))
+                  .group_by(calls.c.call_id).subquery())
+        rows = self.session.execute(
+            sa.select(calls.c.call_id, calls.c.document)
+            .join(newest, sa.and_(newest.c.call_id == calls.c.call_id, newest.c.version == calls.c.version))
+            .order_by(calls.c.call_id)).all()
+        return [(r.call_id, r.document) for r in rows]
 
     def has_version(self, call_id: str, version: int) -> bool:
         return self.session.execute(
@@ -281,6 +292,12 @@ class ReviewRepository:
         return list(self.session.execute(sa.select(reviews).where(reviews.c.application_id == application_id)
                                          .order_by(reviews.c.expert_id)).all())
 
+    def submitted_pairs(self, call_id: str) -> set[tuple[str, str]]:
+        """(application_id, expert_id) of every submitted review of the call."""
+        rows = self.session.execute(sa.select(reviews.c.application_id, reviews.c.expert_id).where(
+            reviews.c.call_id == call_id, reviews.c.status == "submitted")).all()
+        return {(r.application_id, r.expert_id) for r in rows}
+
     def submitted_inputs(self, call_id: str) -> list[Any]:
         """Submitted reviews whose expert still holds the seat, of projects not withdrawn."""
         return list(self.session.execute(
@@ -291,6 +308,26 @@ class ReviewRepository:
             .where(reviews.c.call_id == call_id, reviews.c.status == "submitted", assignments.c.status == "active",
                    projects.c.status != "withdrawn")
         ).all())
+
+
+class ReminderRepository:
+    """Review-deadline reminders already sent, so each expert hears once per deadline."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def reminded(self, call_id: str, due_at: datetime) -> set[str]:
+        rows = self.session.execute(sa.select(review_reminders.c.expert_id).where(
+            review_reminders.c.call_id == call_id, review_reminders.c.due_at == due_at)).all()
+        return {r.expert_id for r in rows}
+
+    def claim(self, call_id: str, expert_id: str, due_at: datetime, pending: list[str], at: datetime) -> bool:
+        """Record the reminder; False when another replica recorded it first (then send nothing)."""
+        dialect = self.session.get_bind().dialect.name
+        stmt = conflict_insert(dialect)(review_reminders).values(
+            call_id=call_id, expert_id=expert_id, due_at=due_at, pending=pending, sent_at=at,
+        ).on_conflict_do_nothing()
+        return self.session.execute(stmt).rowcount == 1
 
 
 class RankingRepository:

@@ -131,6 +131,17 @@ reviews = sa.Table(
     sa.UniqueConstraint("application_id", "expert_id", name="uq_reviews_application_expert"),
 )
 
+# Review-deadline reminders sent: one per expert and deadline (a moved deadline is a new row).
+review_reminders = sa.Table(
+    "review_reminders",
+    metadata,
+    sa.Column("call_id", sa.String(64), primary_key=True),
+    sa.Column("expert_id", sa.String(64), primary_key=True),
+    sa.Column("due_at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("pending", sa.JSON, nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Every ranking computed: the method and every input are kept, so the figures can be recomputed.
 rankings = sa.Table(
     "rankings",

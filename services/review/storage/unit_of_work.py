@@ -15,6 +15,7 @@ from services.review.storage.repository import (
     ExpertRepository,
     ProjectRepository,
     RankingRepository,
+    ReminderRepository,
     ReviewRepository,
     ScreeningRepository,
 )
@@ -50,6 +51,10 @@ class ReviewUnitOfWork(UnitOfWork):
     @property
     def reviews(self) -> ReviewRepository:
         return ReviewRepository(self.session)
+
+    @property
+    def reminders(self) -> ReminderRepository:
+        return ReminderRepository(self.session)
 
     @property
     def rankings(self) -> RankingRepository:

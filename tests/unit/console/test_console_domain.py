@@ -134,3 +134,36 @@ def test_search_highlights_keep_only_the_engines_marks():
 
     out = str(highlight("乡村<em>留守儿童</em><script>alert(1)</script>"))
     assert out == "乡村<mark>留守儿童</mark>&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_a_review_deadline_reminds_the_expert_with_the_count_and_beijing_time():
+    data = {"call_id": "c", "expert_id": "exp-1", "due_at": "2025-05-31T10:00:00+00:00", "pending": ["a", "b"],
+            "pending_count": 2, "overdue": False}
+    [msg] = notes.messages_for("review.due.v1", data)
+    assert msg.audience == notes.Audience("expert", "exp-1")
+    assert "2 个项目" in msg.subject and "即将截止" in msg.subject
+    assert "2025年05月31日 18:00（北京时间）" in msg.body
+    [late] = notes.messages_for("review.due.v1", {**data, "overdue": True})
+    assert "已过截止时间" in late.subject
+
+
+def test_a_report_deadline_reminds_the_team_and_its_unit():
+    data = {"call_id": "c", "application_id": "app-1", "notice_id": "n", "project_name": "网络课堂",
+            "unit_code": "cac-beijing", "due_at": "2025-06-30T15:59:59+00:00", "overdue": False}
+    owner, unit = notes.messages_for("report.due.v1", data)
+    assert owner.audience == notes.Audience("owner", "app-1") and unit.audience == notes.Audience("unit", "cac-beijing")
+    assert "网络课堂" in owner.subject and "2025年06月30日 23:59" in owner.body
+    assert owner.link == "/console/applicant/reports" and unit.link == "/console/unit/reports"
+    assert len(notes.messages_for("report.due.v1", {**data, "unit_code": None})) == 1
+
+
+def test_typed_deadlines_are_read_as_beijing_time_and_bad_ones_refused():
+    from services.console.domain.deadlines import parse_deadline, parse_deadline_list
+
+    assert parse_deadline("2025-06-30").isoformat() == "2025-06-30T23:59:59+08:00"
+    assert parse_deadline("2025-06-30T18:00").isoformat() == "2025-06-30T18:00:00+08:00"
+    assert [d.date().isoformat() for d in parse_deadline_list("2025-12-31，2025-06-30, 2025-06-30")] == [
+        "2025-06-30", "2025-12-31"]
+    with pytest.raises(DomainError) as err:
+        parse_deadline_list("2025-06-31")
+    assert err.value.code == "invalid_deadline" and err.value.status == 422

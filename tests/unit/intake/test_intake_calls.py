@@ -235,3 +235,34 @@ def test_a_category_quota_may_give_only_a_minimum():
     data["quotas"]["per_category"]["education"] = {"max": 3}  # a maximum alone is not a quota
     with pytest.raises(InvalidInput):
         parse_call(data)
+
+
+def test_review_and_report_deadlines_are_read_in_the_calls_zone_and_reports_sorted():
+    raw = _raw(henan())
+    raw["review"]["due"] = "2018-09-30T18:00:00"
+    raw["reporting"]["due"] = ["2018-12-31T23:59:59", "2018-06-30T23:59:59+08:00"]
+    call = parse_call(raw)
+    assert call.review.due == datetime(2018, 9, 30, 10, 0, tzinfo=UTC)
+    assert call.review.remind_days_before == 3 and call.reporting.remind_days_before == 7
+    assert [d.isoformat() for d in call.reporting.due] == ["2018-06-30T23:59:59+08:00", "2018-12-31T23:59:59+08:00"]
+    dumped = call.model_dump(mode="json")
+    assert dumped["review"]["due"] == "2018-09-30T18:00:00+08:00"
+    assert not schema_issues_of(dumped)  # what intake announces passes its own contract
+
+
+def schema_issues_of(document: dict) -> list:
+    return calls_mod.schema_issues(document)
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    (("review", "remind_days_before"), 61),
+    (("review", "due"), "next friday"),
+    (("reporting", "due"), ["30/06/2018"]),
+])
+def test_bad_deadlines_are_refused_with_their_path(path, value):
+    raw = _raw(henan())
+    raw[path[0]][path[1]] = value
+    with pytest.raises(InvalidInput) as err:
+        parse_call(raw)
+    # ``reporting`` may be null (oneOf): the schema names the section, the model the field
+    assert any(p.startswith(".".join(path)) or p == path[0] for p in _paths(err.value)), _paths(err.value)

@@ -46,7 +46,9 @@ class DuplicateChecks(BackgroundLoop):
             if self.index.ensure():  # a new, empty index: fill it from SQL first
                 dup.rebuild_index(engine, self.index)
             self._ensured = True
-        return dup.sync_and_check(engine, self.index, self.make_uow, self.batch)
+        with self.make_uow() as uow:  # signals of an older detector version first, a batch a pass
+            refreshed = dup.refresh_stale_signals(uow, self.batch)
+        return refreshed + dup.sync_and_check(engine, self.index, self.make_uow, self.batch)
 
     def describe_failure(self, exc: Exception) -> str:
         return f"duplicate checks failed ({exc})"  # SQL keeps what is pending

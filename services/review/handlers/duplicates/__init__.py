@@ -20,7 +20,12 @@ from services.review.handlers.duplicates.checks import (
 )
 from services.review.handlers.duplicates.common import SETTLED, SUSPECTED, suspicion_id_for
 from services.review.handlers.duplicates.queue import similar_to
-from services.review.handlers.duplicates.signals import record_application, record_evidence, record_withdrawn
+from services.review.handlers.duplicates.signals import (
+    record_application,
+    record_evidence,
+    record_withdrawn,
+    refresh_stale_signals,
+)
 from services.review.handlers.duplicates.suspicions import (
     get_suspicion,
     list_suspicions,
@@ -32,6 +37,7 @@ from services.review.handlers.duplicates.suspicions import (
 __all__ = [
     "FLUSH_KEYS", "SETTLED", "SUSPECTED", "application_keys", "check_pending", "flush_postings", "get_suspicion",
     "list_suspicions", "make_lookup", "rebuild_index", "record_application", "record_evidence", "record_withdrawn",
+    "refresh_stale_signals",
     "settle", "similar_to", "suspicion_id_for", "suspicion_view", "suspicions_for", "sync_all_keys", "sync_and_check",
     "sync_postings",
 ]

@@ -52,6 +52,23 @@ def record_evidence(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     return True
 
 
+def refresh_stale_signals(uow: ReviewUnitOfWork, limit: int = 200) -> int:
+    """Recompute signals an older detector computed (a release changed ``SIGNALS_VERSION``).
+
+    Old applications are then compared with the same signals as new ones, without anyone
+    running a command: each refresh is a new row version, so the loop indexes and checks it
+    again. Returns how many were refreshed (0: all current).
+    """
+    repo = uow.duplicates
+    stale = repo.stale_signal_ids(SIGNALS_VERSION, limit)
+    for app_id in stale:
+        row = repo.get_signals_row(app_id)
+        if row is not None:
+            _recompute(repo, row["source"], repo.evidence_ids_of(app_id))
+    uow.commit()
+    return len(stale)
+
+
 def record_withdrawn(uow: ReviewUnitOfWork, event: dict[str, Any]) -> bool:
     """A withdrawn application leaves the candidate index (its signals stay in SQL)."""
     if not uow.claim(event, "review.dup_application_withdrawn"):

@@ -147,6 +147,13 @@ class DuplicateRepository:
                 [{"application_id": application_id, "evidence_id": e} for e in evidence_ids],
             )
 
+    def stale_signal_ids(self, current_version: str, limit: int) -> list[str]:
+        """Active applications whose signals an older detector computed."""
+        return list(self.session.execute(
+            sa.select(dup_signals.c.application_id)
+            .where(dup_signals.c.status == "active", dup_signals.c.signals_version != current_version)
+            .order_by(dup_signals.c.application_id).limit(limit)).scalars())
+
     def evidence_ids_of(self, application_id: str) -> list[str]:
         return list(
             self.session.execute(
