@@ -263,7 +263,7 @@ def best_similarity(a: list[str], b: list[str]) -> float:
     return max((name_similarity(x, y) for x in a for y in b), default=0.0)
 
 
-# Words a project name is wrapped in, wherever they stand (normalise.NAME_SUFFIXES only strips
+# Words a project name is wrapped in, wherever they stand (NAME_SUFFIXES above only strips
 # them at the edges): the name's core is what is left.
 NAME_GENERIC_PARTS = (
     "公益项目", "互联网", "公益", "项目", "计划", "行动", "工程", "活动", "专项", "基金会", "基金", "公募",
