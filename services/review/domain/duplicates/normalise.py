@@ -272,6 +272,7 @@ NAME_GENERIC_PARTS = (
 MIN_ORG_PART = 3
 
 
+@functools.lru_cache(maxsize=8192)
 def _longest_common(a: str, b: str) -> str:
     """Longest common substring (names and organisations are short: ~20 characters)."""
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)

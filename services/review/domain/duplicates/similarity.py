@@ -29,11 +29,18 @@ class TermStats:
 
     n: int = 1
     df: Mapping[str, int] = field(default_factory=dict)
+    # weights already computed: one check scores up to 50 candidates against the same words
+    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, term: str) -> float:
-        n = max(self.n, 2)
-        d = min(max(self.df.get(term, 1), 1), n)
-        return math.log1p(n / d) / math.log1p(n)
+        w = self._memo.get(term)
+        if w is None:
+            n = max(self.n, 2)
+            d = min(max(self.df.get(term, 1), 1), n)
+            w = math.log1p(n / d) / math.log1p(n)
+            if self.df:  # not the shared UNIFORM, which would keep every word it was ever asked
+                self._memo[term] = w
+        return w
 
 
 UNIFORM = TermStats()
