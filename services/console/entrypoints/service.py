@@ -26,6 +26,8 @@ from gongyi.http.platform import platform_routes
 from services.console import handlers
 from services.console.config import api_base, console_origin, load_console_env, secure_cookies
 from services.console.domain.accounts import ROLE_LABELS
+from services.console.domain.call_upload import MAX_BYTES as MAX_CALL_BYTES
+from services.console.domain.call_upload import parse_call_upload
 from services.console.domain.deadlines import parse_deadline, parse_deadline_list
 from services.console.domain.material import count_material
 from services.console.domain.refusals import refuse
@@ -367,6 +369,17 @@ class ConsoleService(platform_routes(api)):
             items = pg.api.get("/api/intake/applications", params={"call_id": call["id"], "limit": 500})["items"]
             counts[call["id"]] = Counter(i["state"] for i in items)
         return pg.render("staff/home.html", calls=calls, counts=counts, states=STATE_ORDER)
+
+    @page("POST", "/staff/calls", area="staff")
+    def staff_load_call(self, pg: Page) -> Response:
+        """A new call, or a new version of one, from a YAML or JSON document."""
+        upload = pg.request.files.get("document")
+        raw = upload.read(MAX_CALL_BYTES + 1) if upload else pg.form.get("document_text", "").encode("utf-8")
+        document = parse_call_upload(raw)
+        body = {"document": document, "note": pg.form.get("note", "") or "控制台加载征集活动配置",
+                "acknowledge_changes": pg.form.get("acknowledge") == "1"}
+        loaded = pg.api.post("/api/intake/calls", json=body)
+        return pg.redirect(f"/staff/calls/{loaded['call_id']}", "call_loaded")
 
     @page("GET", "/staff/calls/<call_id>", area="staff")
     def staff_call(self, pg: Page, call_id: str) -> Response:
