@@ -383,6 +383,7 @@ class Journey:
         staff.click("button:has-text('保存截止时间')")
         expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
         expect(staff.locator(".facts")).to_contain_text("提前 3 天提醒")
+        expect(staff.locator("#f-review_due")).to_have_value(tomorrow.strftime("%Y-%m-%dT%H:%M"))  # kept on save
 
         # the expert is reminded by e-mail, then scores the six criteria
         self.wait_for_mail(expert_email, "评审即将截止")

@@ -28,7 +28,7 @@ from services.console.config import api_base, console_origin, load_console_env, 
 from services.console.domain.accounts import ROLE_LABELS
 from services.console.domain.call_upload import MAX_BYTES as MAX_CALL_BYTES
 from services.console.domain.call_upload import parse_call_upload
-from services.console.domain.deadlines import parse_deadline, parse_deadline_list
+from services.console.domain.deadlines import BEIJING, parse_deadline, parse_deadline_list
 from services.console.domain.material import count_material
 from services.console.domain.refusals import refuse
 from services.console.entrypoints.mail import MailLoop
@@ -386,8 +386,13 @@ class ConsoleService(platform_routes(api)):
         call = pg.api.get(f"/api/intake/calls/{quote(call_id)}")
         items = pg.api.get("/api/intake/applications", params={"call_id": call_id, "limit": 500})["items"]
         notices = pg.api.get("/api/publish/staff/notices", params={"call_id": call_id})["items"]
+        due = (call["document"].get("review") or {}).get("due")
+        # <input type="datetime-local"> shows wall-clock time: the deadline as Beijing time, so
+        # saving the form again keeps it
+        review_due_local = parse_deadline(due).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if due else ""
         return pg.render("staff/call.html", call=call, doc=call["document"], items=items, notices=notices,
-                         counts=Counter(i["state"] for i in items), states=STATE_ORDER)
+                         counts=Counter(i["state"] for i in items), states=STATE_ORDER,
+                         review_due_local=review_due_local)
 
     @page("POST", "/staff/calls/<call_id>/window", area="staff")
     def staff_window(self, pg: Page, call_id: str) -> Response:
