@@ -68,7 +68,7 @@ SINGLE_SIGNAL_RULES: dict[str, Callable[[dict[str, float]], bool]] = {
 # Reason codes of each signal, for leave-one-signal-out.
 SIGNAL_GROUPS = {
     "identity": {"same_credit_code", "different_credit_code", "same_org", "similar_org", "different_org"},
-    "name": {"name_similarity", "name_cover_rare", "name_cover_min_rare"},
+    "name": {"name_similarity", "name_cover_rare", "name_cover_min_rare", "name_core_same"},
     "text": {"text_similarity", "text_contained", "term_cosine", "text_jaccard", "same_entities"},
     "figures": {"same_figures", "different_figures", "same_figures_units"},
     "images": {"same_images"},

@@ -4,7 +4,7 @@ put in services/review/domain/duplicates/detector.py).
 
 Everything goes through the detector's own code: ``compute_signals``, ``InMemoryCandidateIndex``
 (candidates and document frequencies, the same counting as the engine's postings) and
-``explain_pair``. Only the seven fitted weights and the prior vary here; the hand-set part of
+``explain_pair``. Only the fitted weights and the prior vary here; the hand-set part of
 the score is held fixed (``hand_log_odds``).
 
 Cross-validation: records carry a ``fold`` (0-4, by project). For each fold k the weights are
@@ -27,7 +27,7 @@ from services.review.domain.duplicates.detector import FITTED_FEATURES, FITTED_W
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "bench" / "data" / "dedupe" / "realworld"
-L2 = 1.0
+L2 = 0.3
 NEGATIVE_WEIGHT = 2.0  # a false flag costs a reviewer more than a missed near-copy; P >= 0.9 is asked
 
 

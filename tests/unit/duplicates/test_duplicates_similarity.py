@@ -10,7 +10,13 @@ import pytest
 from services.review.domain.duplicates import InMemoryCandidateIndex, TermStats, compute_signals, explain_pair
 from services.review.domain.duplicates.batch import check_records
 from services.review.domain.duplicates.normalise import org_alternatives, project_name_alternatives
-from services.review.domain.duplicates.similarity import name_cover, shared_entities, term_cosine
+from services.review.domain.duplicates.similarity import (
+    name_cover,
+    rarest_shared,
+    same_name_core,
+    shared_entities,
+    term_cosine,
+)
 from services.review.domain.duplicates.terms import extract_figures, tokens
 
 # Two reporters' own words about one project, and a look-alike from the same founder.
@@ -93,3 +99,34 @@ def test_score_through_the_index_uses_its_document_frequencies():
     s_idx, *_ = explain_pair(a, b, stats)
     s_flat, *_ = explain_pair(a, b, TermStats(len(signals), {t: len(signals) for t in stats.df}))
     assert s_idx > s_flat  # the same words count for less when every project holds them
+
+
+def test_name_core_drops_the_organisation_and_generic_words_but_keeps_a_sub_projects_own_word():
+    def sig(name: str, org: str) -> object:
+        return compute_signals({"id": name, "project_name": name, "org_name": org, "summary": ""}, [])
+
+    assert same_name_core(sig("壹基金温暖包", "深圳壹基金公益基金会"), sig("“温暖包”公益项目", "壹基金")) == "温暖包"
+    assert same_name_core(sig("免费午餐基金", "中国社会福利基金会"), sig("免费午餐", "")) == "免费午餐"
+    assert same_name_core(sig("中国扶贫基金会爱心包裹项目", "中国扶贫基金会"), sig("“爱心包裹”", "")) == "爱心包裹"
+    assert same_name_core(sig("爱心包裹项目", "中国扶贫基金会"), sig("国际爱心包裹项目", "中国扶贫基金会")) == ""
+    assert project_name_alternatives("沪江“互+计划”")[0] == project_name_alternatives("沪江互加计划")[0]
+
+
+def test_rarest_shared_is_a_name_or_entity_and_its_weight_follows_the_corpus():
+    a, b = compute_signals(LUNCH_A, []), compute_signals(LUNCH_B, [])
+    stats = TermStats(100, {t: 30 for t in set(a.terms) & set(b.terms)} | {"邓飞": 2})
+    weight, ranked = rarest_shared(a, b, stats)
+    assert ranked[0] == "邓飞" and weight == pytest.approx(stats.weight("邓飞"))
+    assert set(ranked) <= set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)
+    common = TermStats(100, {t: 90 for t in set(a.terms) & set(b.terms)})
+    assert rarest_shared(a, b, common)[0] < 0.2  # nothing the two share is rare in this corpus
+
+
+def test_a_list_of_names_without_narratives_still_finds_the_same_project():
+    names = [("a", "壹基金温暖包", "深圳壹基金公益基金会"), ("b", "“温暖包”公益项目", "壹基金"),
+             ("c", "春蕾计划", "中国儿童少年基金会"), ("d", "蓝信封留守儿童书信陪伴", "蓝信封"),
+             ("e", "爱心包裹项目", "中国扶贫基金会"), ("f", "国际爱心包裹项目", "中国扶贫基金会")]
+    found = {s.pair for s in check_records([{"id": i, "project_name": n, "org_name": o} for i, n, o in names])}
+    assert ("a", "b") in found  # the same name once the organisation's own name is set aside
+    # unrelated names are not; with names alone a sub-project of the same body (e, f) may be, for staff to see
+    assert found <= {("a", "b"), ("e", "f")}

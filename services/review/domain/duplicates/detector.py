@@ -36,6 +36,8 @@ from .similarity import (
     TermStats,
     name_cover,
     name_rarity,
+    rarest_shared,
+    same_name_core,
     shared_entities,
     shared_figures,
     term_cosine,
@@ -43,21 +45,22 @@ from .similarity import (
 from .text import estimated_containment, estimated_jaccard
 
 FLAG_THRESHOLD = 0.5
-# The fitted part: a logistic regression over the seven comparisons that independently written
+# The fitted part: a logistic regression over the ten comparisons that independently written
 # descriptions of one project share (similarity.py), fitted with L2 regularisation on the
 # real-world set (bench/data/dedupe/realworld, bench/dedupe_quality.py --fit), cross-validated
 # by fold. Log-odds per unit of each feature; docs/duplicates.md says what each one means.
-PRIOR_LOG_ODDS = -6.217
+PRIOR_LOG_ODDS = -8.66
 FITTED_WEIGHTS: dict[str, float] = {
-    "term_cosine": 1.901,
-    "entities_shared": 0.535,
-    "name_similarity": 4.267,
-    "name_cover_rare": 2.78,
-    "name_cover_min_rare": 4.333,
-    "figures_shared": 0.688,
-    "org_match": 1.01,
-    "org_differs": -0.707,
-    "text_jaccard": 0.587,
+    "term_cosine": 3.876,
+    "name_similarity": 4.109,
+    "name_cover_rare": 1.499,
+    "name_cover_min_rare": 5.24,
+    "figures_shared": 0.25,
+    "org_match": 0.887,
+    "org_differs": -0.967,
+    "text_jaccard": 1.021,
+    "rarest_shared": 4.224,
+    "name_core_rare": 5.166,
 }
 FITTED_FEATURES = tuple(FITTED_WEIGHTS)
 # The hand-set part: evidence the real set does not hold (credit codes, files, photos, links) and
@@ -163,7 +166,8 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["images_identical"] = float(shared_count(a.sha256s, b.sha256s))
     feats["images_near"] = float(matched_images(a.phashes, b.phashes))
     feats["links_shared"] = float(shared_count(a.links, b.links))
-    terms_ok = comparable and bool(a.terms) and bool(b.terms)
+    # names alone (a list without narratives) still give words: compared whenever both versions match
+    terms_ok = a.version == b.version and bool(a.terms) and bool(b.terms)
     feats["term_cosine"] = term_cosine(a, b, stats) if terms_ok else 0.0
     ent_sum, ents = shared_entities(a, b, stats) if terms_ok else (0.0, [])
     feats["entities_shared"] = ent_sum
@@ -173,6 +177,10 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["name_cover_rare"] = feats["name_cover"] * feats["name_rarity"]
     feats["name_cover_min_rare"] = feats["name_cover_min"] * feats["name_rarity"]
     feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
+    feats["rarest_shared"] = rarest_shared(a, b, stats)[0] if terms_ok else 0.0
+    feats["name_core_same"] = float(bool(same_name_core(a, b)))
+    # the same core counts as much as the name's shared words are rare (免费午餐, not 爱心助学)
+    feats["name_core_rare"] = feats["name_core_same"] * feats["name_rarity"]
     feats["org"] = _org_agreement(feats)
     feats["org_match"] = max(0.0, feats["org"])
     feats["org_differs"] = float(feats["org"] < 0)
@@ -219,10 +227,16 @@ def _weigh(
     for name, (zh, en) in _FITTED_TEXT.items():
         v = f[name]
         add(name, zh.format(v=v), en.format(v=v), FITTED_WEIGHTS[name] * v)
-    if f["entities_shared"]:
-        names = "、".join(shared_entities(a, b, stats)[1][:5])
-        add("same_entities", f"共同的少见名称：{names}", f"rare names in common: {names}",
-            FITTED_WEIGHTS["entities_shared"] * f["entities_shared"])
+    if f["rarest_shared"]:
+        v = f["rarest_shared"]
+        names = "、".join(rarest_shared(a, b, stats)[1][:5])
+        add("same_entities", f"共同的少见名称：{names}（最少见者稀有度 {v:.2f}）",
+            f"rare names in common: {names} (the rarest weighs {v:.2f})", FITTED_WEIGHTS["rarest_shared"] * v)
+    if f["name_core_rare"]:
+        core = same_name_core(a, b)
+        add("name_core_same", f"去掉机构名称和通用词后项目名称相同：{core}",
+            f"same project name once organisation names and generic words are removed: {core}",
+            FITTED_WEIGHTS["name_core_rare"] * f["name_core_rare"])
     if f["figures_shared"]:
         figs = "、".join(shared_figures(a, b)[:FIGURE_CAP])
         add("same_figures_units", f"相同的数据（含单位）：{figs}", f"same figures with units: {figs}",

@@ -42,6 +42,7 @@ FIELD_BOOST: dict[str, float] = {
     "credit_code": 3.0,
     "org": 2.0,
     "name": 2.0,
+    "name_core": 2.0,
     "text_band": 1.0,
     "phash_band": 2.0,
     "sha256": 4.0,

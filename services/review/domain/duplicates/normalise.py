@@ -8,6 +8,7 @@ to ``name_similarity``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from rapidfuzz import fuzz
@@ -186,7 +187,8 @@ def normalise_project_name(name: str | None) -> str:
             if text.endswith(s) and len(text) - len(s) >= 2:
                 text = text[: -len(s)]
                 changed = True
-    text = text.replace("+", "")
+    # A '+' left inside a name is read 加 (互+计划 = 互加计划); the 互联网+ prefix is gone by now.
+    text = text.replace("+", "加")
     return text if len(text) >= 2 else full
 
 
@@ -259,3 +261,38 @@ def org_alternatives(raw: str | None) -> list[str]:
 def best_similarity(a: list[str], b: list[str]) -> float:
     """The best ``name_similarity`` over the alternatives of two names."""
     return max((name_similarity(x, y) for x in a for y in b), default=0.0)
+
+
+# Words a project name is wrapped in, wherever they stand (NAME_SUFFIXES above only strips
+# them at the edges): the name's core is what is left.
+NAME_GENERIC_PARTS = (
+    "公益项目", "互联网", "公益", "项目", "计划", "行动", "工程", "活动", "专项", "基金会", "基金", "公募",
+    "平台", "系统", "中国", "团队", "网络",
+)
+MIN_ORG_PART = 3
+
+
+@functools.lru_cache(maxsize=8192)
+def _longest_common(a: str, b: str) -> str:
+    """Longest common substring (names and organisations are short: ~20 characters)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    for size in range(len(short), 0, -1):
+        for i in range(len(short) - size + 1):
+            if short[i : i + size] in long_:
+                return short[i : i + size]
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def name_core(name: str, orgs: tuple[str, ...]) -> str:
+    """A normalised project name without the organisations' names and the generic words:
+    壹基金温暖包 (org 深圳壹基金公益) -> 温暖包, 免费午餐基金 -> 免费午餐, 中国扶贫基金会爱心包裹 ->
+    爱心包裹, but 国际爱心包裹 stays 国际爱心包裹. An organisation counts when it shares at least
+    ``MIN_ORG_PART`` characters with the name, or the whole of a shorter organisation name (百度)."""
+    for org in orgs:
+        common = _longest_common(name, org)
+        if len(common) >= MIN_ORG_PART or (len(common) >= 2 and common == org):
+            name = name.replace(common, "")
+    for word in NAME_GENERIC_PARTS:
+        name = name.replace(word, "")
+    return name

@@ -15,6 +15,7 @@ from .chars import fold, strip_non_word
 from .evidence import normalise_link, normalise_phash, phash_band_keys
 from .facts import extract_facts
 from .normalise import (
+    name_core,
     normalise_credit_code,
     normalise_org,
     normalise_project_name,
@@ -24,7 +25,10 @@ from .normalise import (
 from .terms import TERMS_SCHEME, tokens
 from .text import TEXT_SCHEME, band_keys, minhash_of_normalised
 
-SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}"
+# NAME_SCHEME: how names are normalised and keyed (normalise.py); n2 reads a '+' inside a name as 加
+# and keys each name's core (``own_name_cores``).
+NAME_SCHEME = "n2"
+SIGNALS_VERSION = f"dup-v2/{TEXT_SCHEME}/{TERMS_SCHEME}/{NAME_SCHEME}"
 
 # Field names as the intake form may spell them; the first one present wins.
 _ID_KEYS = ("id", "application_id")
@@ -152,6 +156,14 @@ def compute_signals(application: Mapping[str, Any], evidence: Sequence[Mapping[s
     )
 
 
+def own_name_cores(signals: ProjectSignals) -> list[str]:
+    """The project's name cores without its OWN organisation's name and the generic words
+    (壹基金温暖包 of 深圳壹基金公益基金会 -> 温暖包): the key on which 壹基金温暖包 and “温暖包”公益项目
+    meet even when they share nothing else (a list of names without narratives)."""
+    orgs = tuple(sorted({o for o in (*signals.org_alts, signals.org_core) if len(o) >= 2}))
+    return sorted({c for n in (signals.name_alts or [signals.name_norm]) if n and len(c := name_core(n, orgs)) >= 2})
+
+
 def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
     """What to index for a project and what to look up for it: field -> keyword values.
 
@@ -166,6 +178,7 @@ def candidate_keys(signals: ProjectSignals) -> dict[str, list[str]]:
         "credit_code": [signals.credit_code] if signals.credit_code else [],
         "org": sorted({o for o in [signals.org_core, *signals.org_alts] if len(o) >= 2}),
         "name": sorted({n for n in [signals.name_norm, *signals.name_alts] if len(n) >= 2}),
+        "name_core": own_name_cores(signals),
         "text_band": list(signals.text_bands),
         "phash_band": sorted({k for ph in signals.phashes for k in phash_band_keys(ph)}),
         "sha256": list(signals.sha256s),

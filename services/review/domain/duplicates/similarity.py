@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .normalise import name_core
 from .signals import ProjectSignals
 
 ENTITY_CAP = 3.0
@@ -28,11 +29,18 @@ class TermStats:
 
     n: int = 1
     df: Mapping[str, int] = field(default_factory=dict)
+    # weights already computed: one check scores up to 50 candidates against the same words
+    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, term: str) -> float:
-        n = max(self.n, 2)
-        d = min(max(self.df.get(term, 1), 1), n)
-        return math.log1p(n / d) / math.log1p(n)
+        w = self._memo.get(term)
+        if w is None:
+            n = max(self.n, 2)
+            d = min(max(self.df.get(term, 1), 1), n)
+            w = math.log1p(n / d) / math.log1p(n)
+            if self.df:  # not the shared UNIFORM, which would keep every word it was ever asked
+                self._memo[term] = w
+        return w
 
 
 UNIFORM = TermStats()
@@ -88,3 +96,25 @@ def name_rarity(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float
     generic name (乡村振兴直播助农, 爱心助学) is held by many projects and says little."""
     shared = (set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
     return sum(stats.weight(t) for t in shared) / len(shared) if shared else 0.0
+
+
+def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, list[str]]:
+    """(IDF weight of the rarest entity-like token or name word both projects use; those tokens,
+    rarest first). One name that only these two texts hold (a founder, a village, a brand, a
+    partner) is what independent write-ups of one project have in common; the cosine dilutes it
+    among forty other words. Plain words are left out: in a small file every shared word looks
+    rare (上线, 覆盖)."""
+    shared = (set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
+    ranked = sorted(shared, key=lambda t: (-stats.weight(t), t))
+    return (stats.weight(ranked[0]) if ranked else 0.0), ranked
+
+
+def same_name_core(a: ProjectSignals, b: ProjectSignals) -> str:
+    """The name core the two projects share (>= 2 characters), else "". The same project is
+    named with and without its organisation and a 基金/计划/项目 around it; a sub-project or
+    another project of the same organisation keeps a word of its own (国际, 小屋, 甜甜)."""
+    orgs = tuple(sorted({o for o in (*a.org_alts, a.org_core, *b.org_alts, b.org_core) if len(o) >= 2}))
+    cores_a = {name_core(n, orgs) for n in (a.name_alts or [a.name_norm]) if n}
+    cores_b = {name_core(n, orgs) for n in (b.name_alts or [b.name_norm]) if n}
+    shared = sorted(c for c in cores_a & cores_b if len(c) >= 2)
+    return max(shared, key=len) if shared else ""
