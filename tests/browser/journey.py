@@ -143,6 +143,30 @@ class Journey:
         self.accept_invitation(staff, staff_email)
         expect(staff.locator("h1")).to_contain_text("征集活动")
         self.axe(staff, "staff home")
+        # staff load a call document from a file: a new call; a broken one is refused with its issues
+        import yaml
+
+        doc = yaml.safe_load((REPO / "calls" / "2018-henan.yaml").read_text(encoding="utf-8"))
+        doc["id"], doc["title"] = f"henan-copy-{self.tag}", "河南省网络公益项目报送（副本）"
+        staff.set_input_files("#f-document", files=[{"name": "call.yaml", "mimeType": "text/yaml",
+                                                      "buffer": yaml.safe_dump(doc, allow_unicode=True).encode()}])
+        staff.click("#load-call button")
+        expect(staff.locator(".flash")).to_contain_text("征集活动配置已加载")
+        expect(staff.locator("h1")).to_contain_text("副本")
+        expect(staff.locator("#call-rules")).to_contain_text("正能量")  # the criteria of the loaded rules
+        staff.goto(f"{b}/console/staff/")
+        broken = {**doc, "criteria": []}
+        staff.set_input_files("#f-document", files=[{"name": "call.json", "mimeType": "application/json",
+                                                      "buffer": json.dumps(broken, default=str).encode()}])
+        staff.click("#load-call button")
+        expect(staff.locator(".error")).to_be_visible()
+        expect(staff.locator(".issues li").first).to_contain_text("criteria")
+        self.axe(staff, "call document refused")
+        staff.goto(f"{b}/console/staff/")
+        staff.set_input_files("#f-document", files=[{"name": "list.yaml", "mimeType": "text/yaml",
+                                                      "buffer": b"- just\n- a list\n"}])
+        staff.click("#load-call button")
+        expect(staff.locator(".error")).to_have_attribute("data-code", "invalid_call_document")
         # a rehearsal of the 2024 call: window open now, 公示 of half a minute, one project selected
         staff.goto(f"{b}/console/staff/calls/2024-national")
         self.axe(staff, "staff call")
@@ -359,6 +383,7 @@ class Journey:
         staff.click("button:has-text('保存截止时间')")
         expect(staff.locator(".flash")).to_contain_text("截止时间已更新")
         expect(staff.locator(".facts")).to_contain_text("提前 3 天提醒")
+        expect(staff.locator("#f-review_due")).to_have_value(tomorrow.strftime("%Y-%m-%dT%H:%M"))  # kept on save
 
         # the expert is reminded by e-mail, then scores the six criteria
         self.wait_for_mail(expert_email, "评审即将截止")

@@ -22,6 +22,8 @@ _CATALOGUE: dict[str, tuple[int, str, str]] = {
     "missing_field": (422, "请填写所有必填项", "A required field is empty"),
     "invalid_role": (422, "角色无效", "Unknown role"),
     "unit_required": (422, "推荐单位账号须填写推荐单位代码", "A unit account needs its unit code"),
+    "invalid_call_document": (422, "征集活动配置须为 YAML 或 JSON 格式的一个对象（不超过 1 MiB）",
+                              "A call document is one YAML or JSON mapping of at most 1 MiB"),
     "invalid_deadline": (422, "日期格式应为 2025-06-30 或 2025-06-30T18:00",
                          "A deadline is a date (2025-06-30) or a date and time (2025-06-30T18:00)"),
     "expert_required": (422, "专家账号须填写专家编号", "An expert account needs its expert id"),

@@ -26,7 +26,9 @@ from gongyi.http.platform import platform_routes
 from services.console import handlers
 from services.console.config import api_base, console_origin, load_console_env, secure_cookies
 from services.console.domain.accounts import ROLE_LABELS
-from services.console.domain.deadlines import parse_deadline, parse_deadline_list
+from services.console.domain.call_upload import MAX_BYTES as MAX_CALL_BYTES
+from services.console.domain.call_upload import parse_call_upload
+from services.console.domain.deadlines import BEIJING, parse_deadline, parse_deadline_list
 from services.console.domain.material import count_material
 from services.console.domain.refusals import refuse
 from services.console.entrypoints.mail import MailLoop
@@ -368,13 +370,29 @@ class ConsoleService(platform_routes(api)):
             counts[call["id"]] = Counter(i["state"] for i in items)
         return pg.render("staff/home.html", calls=calls, counts=counts, states=STATE_ORDER)
 
+    @page("POST", "/staff/calls", area="staff")
+    def staff_load_call(self, pg: Page) -> Response:
+        """A new call, or a new version of one, from a YAML or JSON document."""
+        upload = pg.request.files.get("document")
+        raw = upload.read(MAX_CALL_BYTES + 1) if upload else pg.form.get("document_text", "").encode("utf-8")
+        document = parse_call_upload(raw)
+        body = {"document": document, "note": pg.form.get("note", "") or "控制台加载征集活动配置",
+                "acknowledge_changes": pg.form.get("acknowledge") == "1"}
+        loaded = pg.api.post("/api/intake/calls", json=body)
+        return pg.redirect(f"/staff/calls/{loaded['call_id']}", "call_loaded")
+
     @page("GET", "/staff/calls/<call_id>", area="staff")
     def staff_call(self, pg: Page, call_id: str) -> Response:
         call = pg.api.get(f"/api/intake/calls/{quote(call_id)}")
         items = pg.api.get("/api/intake/applications", params={"call_id": call_id, "limit": 500})["items"]
         notices = pg.api.get("/api/publish/staff/notices", params={"call_id": call_id})["items"]
+        due = (call["document"].get("review") or {}).get("due")
+        # <input type="datetime-local"> shows wall-clock time: the deadline as Beijing time, so
+        # saving the form again keeps it
+        review_due_local = parse_deadline(due).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if due else ""
         return pg.render("staff/call.html", call=call, doc=call["document"], items=items, notices=notices,
-                         counts=Counter(i["state"] for i in items), states=STATE_ORDER)
+                         counts=Counter(i["state"] for i in items), states=STATE_ORDER,
+                         review_due_local=review_due_local)
 
     @page("POST", "/staff/calls/<call_id>/window", area="staff")
     def staff_window(self, pg: Page, call_id: str) -> Response:

@@ -167,3 +167,18 @@ def test_typed_deadlines_are_read_as_beijing_time_and_bad_ones_refused():
     with pytest.raises(DomainError) as err:
         parse_deadline_list("2025-06-31")
     assert err.value.code == "invalid_deadline" and err.value.status == 422
+
+
+def test_an_uploaded_call_document_is_one_yaml_or_json_mapping():
+    from services.console.domain.call_upload import MAX_BYTES, parse_call_upload
+
+    assert parse_call_upload(b"id: x\nwindow:\n  opens: 2024-01-29T10:30:00\n") == {
+        "id": "x", "window": {"opens": "2024-01-29T10:30:00"}}  # YAML's dates travel as ISO strings
+    assert parse_call_upload('{"id": "x", "title": "征集"}'.encode()) == {"id": "x", "title": "征集"}
+    for bad in (b"- a\n- list\n", b"key: [unclosed", "\ufeff".encode("utf-16"), b"x" * (MAX_BYTES + 1)):
+        with pytest.raises(DomainError) as err:
+            parse_call_upload(bad)
+        assert err.value.code == "invalid_call_document" and err.value.status == 422
+    with pytest.raises(DomainError) as err:
+        parse_call_upload(b"  \n")
+    assert err.value.code == "missing_field"

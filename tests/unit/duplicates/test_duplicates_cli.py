@@ -74,3 +74,32 @@ def test_cli_human_output_lists_pairs_with_reasons(tmp_path):
     done = run_cli(str(_sample(tmp_path)))
     assert done.returncode == 0, done.stderr
     assert "疑似重复" in done.stdout and "score" in done.stdout and "+ " in done.stdout
+
+
+def test_fields_of_the_wrong_type_are_refused_naming_the_line_not_a_traceback(tmp_path):
+    good = '{"id": "a", "project_name": "甲", "org_name": "某基金会", "summary": "为乡村学校捐赠图书。"}\n'
+    cases = {
+        '{"id": "b", "project_name": "乙", "credit_code": 91110108}\n': "credit_code",
+        '{"id": "b", "project_name": "乙", "evidence": [{"url": 5}]}\n': "url",
+        '{"id": "b", "project_name": "乙", "evidence": [{"phash": "not-hex"}]}\n': "phash",
+        '{"id": "b", "project_name": "乙", "implementation_results": ["x"]}\n': "implementation_results",
+    }
+    for line, field in cases.items():
+        path = tmp_path / "bad.jsonl"
+        path.write_text(good + line, encoding="utf-8")
+        done = run_cli(str(path), "--json")
+        assert done.returncode == 2 and done.stdout == "", (field, done.stderr)
+        assert "line 2" in done.stderr and field in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_forms_results_field_counts_as_narrative():
+    """A unit's spreadsheet exported from the form names its results ``implementation_results``."""
+    text = "邓飞发起，为贫困山区学生提供午餐，已覆盖1830所学校，惠及44万名学生。"
+    records = parse_records([
+        json.dumps({"id": "a", "project_name": "免费午餐", "org_name": "中国社会福利基金会", "summary": text}),
+        json.dumps({"id": "b", "project_name": "免费午餐基金公募计划", "org_name": "中国社会福利基金会",
+                    "implementation_results": text}),
+    ])
+    [pair] = check_records(records)
+    assert {pair.a_id, pair.b_id} == {"a", "b"}
+    assert any("figures" in r.code or "text" in r.code or "term" in r.code for r in pair.reasons), pair.reasons

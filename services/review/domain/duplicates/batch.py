@@ -11,13 +11,19 @@ statistics. The pairs are symmetric, so each is reported once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .detector import FLAG_THRESHOLD, Suspicion, find_suspicions, most_similar
 from .index import InMemoryCandidateIndex
-from .signals import ProjectSignals, compute_signals
+from .signals import NARRATIVE_FIELDS, ProjectSignals, compute_signals
+
+# every field a record may carry as text (null or absent: not given)
+TEXT_FIELDS = ("project_name", "org_name", "credit_code", "unit_code", "call_id", *NARRATIVE_FIELDS)
+EVIDENCE_FIELDS = ("sha256", "phash", "url", "link")
+_PHASH = re.compile(r"[0-9a-fA-F]{16}")
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,18 @@ def parse_records(lines: Iterable[str]) -> list[dict[str, Any]]:
             ev = []
         if not isinstance(ev, list) or not all(isinstance(e, Mapping) for e in ev):
             raise RecordError(n, "evidence 应为对象列表", "evidence must be a list of objects")
-        for k in ("project_name", "org_name", "summary", "narrative"):
+        for k in TEXT_FIELDS:
             if rec.get(k) is not None and not isinstance(rec[k], str):
                 raise RecordError(n, f"{k} 应为字符串", f"{k} must be a string")
+        for i, item in enumerate(ev, start=1):
+            for k in EVIDENCE_FIELDS:
+                if item.get(k) is not None and not isinstance(item[k], str):
+                    raise RecordError(n, f"evidence 第 {i} 项的 {k} 应为字符串",
+                                      f"evidence item {i}: {k} must be a string")
+            phash = item.get("phash")
+            if phash and not _PHASH.fullmatch(phash.strip()):
+                raise RecordError(n, f"evidence 第 {i} 项的 phash 应为 16 位十六进制数",
+                                  f"evidence item {i}: phash must be 16 hexadecimal digits")
         seen[rid] = n
         records.append({**rec, "id": rid, "evidence": ev})
     return records

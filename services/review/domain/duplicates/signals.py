@@ -38,7 +38,10 @@ _CREDIT_KEYS = ("credit_code", "unified_social_credit_code", "org_credit_code")
 _ORG_KEYS = ("org_name", "applicant_name", "organisation_name")
 _NAME_KEYS = ("project_name", "name", "title")
 # Narrative parts of the form, concatenated in this order when ``narrative`` is absent.
-NARRATIVE_FIELDS = ("narrative", "summary", "background", "approach", "results", "impact", "innovation")
+# ``implementation_results`` is the application form's own name for the results (a unit's
+# spreadsheet exported from the form has it); the service hands the form over as ``narrative``
+NARRATIVE_FIELDS = ("narrative", "summary", "background", "approach", "results", "implementation_results", "impact",
+                    "innovation")
 
 
 def _first(d: Mapping[str, Any], keys: Sequence[str]) -> Any:
