@@ -141,8 +141,21 @@ class Suspicion:
         return d
 
 
+@dataclass(frozen=True)
+class _Named:
+    """What the reasons name besides the figures: the rare tokens both use, rarest first, and the
+    name core both share (computed with the features, not again for the reasons' text)."""
+
+    rare: list[str]
+    core: str
+
+
 def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFORM) -> dict[str, float]:
     """The raw comparisons, each in its natural unit; ``explain_pair`` weighs them."""
+    return _features(a, b, stats)[0]
+
+
+def _features(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[dict[str, float], _Named]:
     feats: dict[str, float] = {}
     feats["credit_same"] = float(bool(a.credit_code) and a.credit_code == b.credit_code)
     feats["credit_differs"] = float(bool(a.credit_code and b.credit_code) and a.credit_code != b.credit_code)
@@ -177,14 +190,16 @@ def pair_features(a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFO
     feats["name_cover_rare"] = feats["name_cover"] * feats["name_rarity"]
     feats["name_cover_min_rare"] = feats["name_cover_min"] * feats["name_rarity"]
     feats["figures_shared"] = float(min(FIGURE_CAP, len(shared_figures(a, b)))) if comparable else 0.0
-    feats["rarest_shared"] = rarest_shared(a, b, stats)[0] if terms_ok else 0.0
-    feats["name_core_same"] = float(bool(same_name_core(a, b)))
+    rarest, rare = rarest_shared(a, b, stats) if terms_ok else (0.0, [])
+    feats["rarest_shared"] = rarest
+    core = same_name_core(a, b)
+    feats["name_core_same"] = float(bool(core))
     # the same core counts as much as the name's shared words are rare (免费午餐, not 爱心助学)
     feats["name_core_rare"] = feats["name_core_same"] * feats["name_rarity"]
     feats["org"] = _org_agreement(feats)
     feats["org_match"] = max(0.0, feats["org"])
     feats["org_differs"] = float(feats["org"] < 0)
-    return feats
+    return feats, _Named(rare, core)
 
 
 def _org_agreement(f: dict[str, float]) -> float:
@@ -212,7 +227,7 @@ _FITTED_TEXT = {
 
 
 def _weigh(
-    f: dict[str, float], a: ProjectSignals, b: ProjectSignals, stats: TermStats
+    f: dict[str, float], a: ProjectSignals, b: ProjectSignals, named: _Named
 ) -> tuple[list[Reason], list[Reason]]:
     pro: list[Reason] = []
     con: list[Reason] = []
@@ -229,11 +244,11 @@ def _weigh(
         add(name, zh.format(v=v), en.format(v=v), FITTED_WEIGHTS[name] * v)
     if f["rarest_shared"]:
         v = f["rarest_shared"]
-        names = "、".join(rarest_shared(a, b, stats)[1][:5])
+        names = "、".join(named.rare[:5])
         add("same_entities", f"共同的少见名称：{names}（最少见者稀有度 {v:.2f}）",
             f"rare names in common: {names} (the rarest weighs {v:.2f})", FITTED_WEIGHTS["rarest_shared"] * v)
     if f["name_core_rare"]:
-        core = same_name_core(a, b)
+        core = named.core
         add("name_core_same", f"去掉机构名称和通用词后项目名称相同：{core}",
             f"same project name once organisation names and generic words are removed: {core}",
             FITTED_WEIGHTS["name_core_rare"] * f["name_core_rare"])
@@ -358,8 +373,8 @@ def explain_pair(
     a: ProjectSignals, b: ProjectSignals, stats: TermStats = UNIFORM
 ) -> tuple[float, list[Reason], list[Reason], dict[str, float]]:
     """(score, reasons for, reasons against, raw features) whatever the score."""
-    feats = pair_features(a, b, stats)
-    pro, con = _weigh(feats, a, b, stats)
+    feats, named = _features(a, b, stats)
+    pro, con = _weigh(feats, a, b, named)
     z = PRIOR_LOG_ODDS + sum(r.weight for r in pro) + sum(r.weight for r in con)
     feats["log_odds"] = round(z, 4)
     # the hand-set part alone, so the fitting (bench/dedupe_quality.py) can hold it fixed

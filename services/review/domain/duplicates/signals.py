@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .chars import fold, strip_non_word
@@ -86,6 +87,25 @@ class ProjectSignals:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    # Sets of the stored lists, built once per object: one check compares its project with up to
+    # 50 candidates, and rebuilding them for every pair was a fifth of the scoring time.
+    # (cached_property writes the instance dict directly, so it works on a frozen dataclass.)
+    @cached_property
+    def term_set(self) -> frozenset[str]:
+        return frozenset(self.terms)
+
+    @cached_property
+    def entity_set(self) -> frozenset[str]:
+        return frozenset(self.entities)
+
+    @cached_property
+    def name_term_set(self) -> frozenset[str]:
+        return frozenset(self.name_terms)
+
+    @cached_property
+    def figure_set(self) -> frozenset[str]:
+        return frozenset(self.figures)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProjectSignals:

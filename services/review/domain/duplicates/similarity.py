@@ -31,6 +31,9 @@ class TermStats:
     df: Mapping[str, int] = field(default_factory=dict)
     # weights already computed: one check scores up to 50 candidates against the same words
     _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # squared norms of the projects' term vectors, by id (with the object, so an id is never
+    # taken for another project's): the project checked is scored against every candidate
+    _norms: dict[str, tuple[ProjectSignals, float]] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, term: str) -> float:
         w = self._memo.get(term)
@@ -41,6 +44,27 @@ class TermStats:
             if self.df:  # not the shared UNIFORM, which would keep every word it was ever asked
                 self._memo[term] = w
         return w
+
+    def sq_weight_sum(self, terms: Iterable[str]) -> float:
+        """Sum of the squared weights of ``terms`` (the memo read inline: this is the inner loop)."""
+        get, weight = self._memo.get, self.weight
+        total = 0.0
+        for t in terms:
+            w = get(t)
+            if w is None:
+                w = weight(t)
+            total += w * w
+        return total
+
+    def sq_norm(self, s: ProjectSignals) -> float:
+        """Sum of the squared weights of ``s``'s terms."""
+        hit = self._norms.get(s.id)
+        if hit is not None and hit[0] is s:
+            return hit[1]
+        norm = self.sq_weight_sum(s.terms)
+        if self.df:
+            self._norms[s.id] = (s, norm)
+        return norm
 
 
 UNIFORM = TermStats()
@@ -56,20 +80,18 @@ def term_cosine(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float
     short summary and a long narrative are compared on what they name, not how often)."""
     if not a.terms or not b.terms:
         return 0.0
-    shared = set(a.terms) & set(b.terms)
+    shared = a.term_set & b.term_set
     if not shared:
         return 0.0
-    num = sum(stats.weight(t) ** 2 for t in shared)
-    na = sum(stats.weight(t) ** 2 for t in a.terms)
-    nb = sum(stats.weight(t) ** 2 for t in b.terms)
-    return num / math.sqrt(na * nb)
+    num = stats.sq_weight_sum(shared)
+    return num / math.sqrt(stats.sq_norm(a) * stats.sq_norm(b))
 
 
 def shared_entities(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[float, list[str]]:
     """(sum of the IDF weights of shared entity-like tokens, capped at ``ENTITY_CAP``; the
     tokens, rarest first). An entity on one side counts if the other holds the same token at
     all (邓飞 tagged a name in one text, a plain word in the other)."""
-    shared = (set(a.entities) | set(b.entities)) & set(a.terms) & set(b.terms)
+    shared = (a.entity_set | b.entity_set) & a.term_set & b.term_set
     ranked = sorted(shared, key=lambda t: (-stats.weight(t), t))
     return min(ENTITY_CAP, sum(stats.weight(t) for t in ranked)), ranked
 
@@ -80,7 +102,7 @@ def name_cover(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[
     (better: 1.0); a sub-project's extra name words (国际 in 国际爱心包裹) that the other never
     uses lower the worse direction."""
     covers = []
-    terms = (set(a.terms), set(b.terms))
+    terms = (a.term_set, b.term_set)
     for own, other in ((a.name_terms, terms[1]), (b.name_terms, terms[0])):
         total = sum(stats.weight(t) for t in own)
         covers.append(sum(stats.weight(t) for t in own if t in other) / total if total > 0 else 0.0)
@@ -88,13 +110,13 @@ def name_cover(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tuple[
 
 
 def shared_figures(a: ProjectSignals, b: ProjectSignals) -> list[str]:
-    return sorted(set(a.figures) & set(b.figures))
+    return sorted(a.figure_set & b.figure_set)
 
 
 def name_rarity(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> float:
     """Mean IDF weight of the name words both projects use: a brand (免费午餐) is rare, a
     generic name (乡村振兴直播助农, 爱心助学) is held by many projects and says little."""
-    shared = (set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
+    shared = (a.name_term_set | b.name_term_set) & a.term_set & b.term_set
     return sum(stats.weight(t) for t in shared) / len(shared) if shared else 0.0
 
 
@@ -104,7 +126,7 @@ def rarest_shared(a: ProjectSignals, b: ProjectSignals, stats: TermStats) -> tup
     partner) is what independent write-ups of one project have in common; the cosine dilutes it
     among forty other words. Plain words are left out: in a small file every shared word looks
     rare (上线, 覆盖)."""
-    shared = (set(a.entities) | set(b.entities) | set(a.name_terms) | set(b.name_terms)) & set(a.terms) & set(b.terms)
+    shared = (a.entity_set | b.entity_set | a.name_term_set | b.name_term_set) & a.term_set & b.term_set
     ranked = sorted(shared, key=lambda t: (-stats.weight(t), t))
     return (stats.weight(ranked[0]) if ranked else 0.0), ranked
 

@@ -24,7 +24,7 @@ from services.review.domain.duplicates import (
 from services.review.domain.duplicates.index import DEFAULT_LIMIT, MIN_SCORE, rank_candidates
 from services.review.domain.duplicates.similarity import TermStats, stats_terms
 from services.review.handlers.duplicates.common import SUSPECTED, suspicion_id_for
-from services.review.storage.duplicates.index import DuplicateIndex, posting_document
+from services.review.storage.duplicates.index import DuplicateIndex, Posting, posting_document
 from services.review.storage.duplicates.repository import (
     DuplicateRepository,
     all_active_signals,
@@ -65,7 +65,9 @@ class EngineLookup:
     their signals from SQL, and each term's document frequency from the ``n`` of its posting.
 
     The check's own postings (read to find candidates) already give its terms' counts; only the
-    candidates' other terms cost one more ``mget``. ``corpus_size`` is the number of active
+    candidates' other terms cost one more ``mget``, and only those no earlier check of the same
+    pass has read: the candidates of one pass's checks share many words, and a count read a
+    moment ago is as good as a fresh one for an IDF. ``corpus_size`` is the number of active
     applications (read once per pass)."""
 
     def __init__(self, repo: DuplicateRepository, index: DuplicateIndex, corpus_size: int) -> None:
@@ -75,18 +77,32 @@ class EngineLookup:
         self._df: dict[str, int] = {}
 
     def lookup(self, keys: dict[str, list[str]], exclude_id: str) -> list[ProjectSignals]:
+        return self.signals_of(self.rank(self.read(keys), exclude_id))
+
+    # The three steps of ``lookup`` (bench/dedupe_scale.py times each).
+    def read(self, keys: dict[str, list[str]]) -> dict[tuple[str, str], Posting]:
+        """The postings of ``keys`` (one ``mget``); their ``term`` counts are kept for ``term_stats``."""
         read = self.index.read(keys)
-        self._df = {value: n for (kind, value), (_, n, _) in read.items() if kind == "term"}
-        ids = rank_candidates(read.values(), exclude_id, max_df=self.index.max_df, min_score=MIN_SCORE,
-                              limit=DEFAULT_LIMIT)
+        self._df.update({value: n for (kind, value), (_, n, _) in read.items() if kind == "term"})
+        return read
+
+    def rank(self, read: dict[tuple[str, str], Posting], exclude_id: str) -> list[str]:
+        return rank_candidates(read.values(), exclude_id, max_df=self.index.max_df, min_score=MIN_SCORE,
+                               limit=DEFAULT_LIMIT)
+
+    def signals_of(self, ids: list[str]) -> list[ProjectSignals]:
         found = self.repo.signals_of(ids)
         return [ProjectSignals.from_dict(found[i]) for i in ids if i in found]
 
     def term_stats(self, signals: ProjectSignals, others: Sequence[ProjectSignals] = ()) -> TermStats:
-        missing = stats_terms([signals, *others]) - set(self._df)
+        needed = stats_terms([signals, *others])
+        missing = needed - self._df.keys()
         if missing:
-            self._df.update(self.index.term_counts(missing))
-        return TermStats(self.corpus_size, dict(self._df))
+            counts = self.index.term_counts(missing)
+            # a term without a posting is held by no active project: remembered as such
+            self._df.update({t: counts.get(t, 0) for t in missing})
+        df = self._df
+        return TermStats(self.corpus_size, {t: n for t in needed if (n := df[t])})
 
 
 def make_lookup(repo: DuplicateRepository, index: DuplicateIndex) -> EngineLookup:

@@ -146,8 +146,12 @@ class DuplicateIndex:
 
     def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
         """Document frequency of each term: the ``n`` of its ``term`` posting (stop keys keep it)."""
-        found = self.read({"term": sorted(set(terms))})
-        return {value: n for (_, value), (_, n, _) in found.items()}
+        wanted = {posting_key("term", t): t for t in set(terms)}
+        if not wanted:
+            return {}
+        # only ``n``: the holders' ids are most of a posting, and a check asks for ~300 of them
+        raw = self.client.mget(index=self.alias, ids=sorted(wanted), source_includes=["n"])
+        return {wanted[d["_id"]]: d["_source"]["n"] for d in raw["docs"] if d.get("found")}
 
     def candidate_ids(
         self, keys: dict[str, list[str]], exclude_id: str | None = None, limit: int = DEFAULT_LIMIT
