@@ -130,3 +130,60 @@ def test_a_list_of_names_without_narratives_still_finds_the_same_project():
     assert ("a", "b") in found  # the same name once the organisation's own name is set aside
     # unrelated names are not; with names alone a sub-project of the same body (e, f) may be, for staff to see
     assert found <= {("a", "b"), ("e", "f")}
+
+
+def _real_signals() -> list:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bench" / "data" / "dedupe" / "realworld" / "records.jsonl"
+    return [compute_signals(r, []) for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())]
+
+
+def test_optimistic_stats_keep_the_projects_words_and_give_the_rest_the_lowest_weight():
+    stats = TermStats(5000, {"邓飞": 3, "乡村": 800})
+    bound = stats.optimistic(["邓飞", "午餐"])
+    assert bound.weight("邓飞") == stats.weight("邓飞")
+    assert bound.weight("午餐") == stats.weight("午餐")  # unlisted here and there: one holder
+    assert bound.weight("乡村") < stats.weight("乡村")  # the candidate's word: as common as can be
+    assert bound.weight("乡村") == TermStats(5000, {"乡村": 10**6}).weight("乡村")  # df counts stop at DF_CAP
+
+
+def test_a_check_fetches_word_counts_only_for_candidates_that_could_be_flagged():
+    from services.review.domain.duplicates import candidate_keys, find_suspicions, score_pair
+
+    signals = _real_signals()
+    index = InMemoryCandidateIndex()
+    index.add_all(signals)
+    asked, offered, flagged = 0, 0, 0
+    for s in signals:
+        others = index.lookup(candidate_keys(s), s.id)
+        full = index.term_stats(s, others)
+        expected = {p.pair: p.score for o in others if (p := score_pair(s, o, stats=full))}
+        seen: list[int] = []
+
+        def stats_for(sig, cands, seen=seen):  # noqa: ANN001, ANN202
+            seen.append(len(cands))
+            return index.term_stats(sig, cands)
+
+        got = {p.pair: p.score for p in find_suspicions(s, index.lookup, stats_for=stats_for)}
+        assert got == expected, s.id  # the same pairs, the same scores
+        offered += len(others)
+        asked += seen[-1]
+        flagged += len(got)
+    assert flagged > 100
+    assert asked < offered / 2  # most candidates' words were never looked up
+
+
+def test_no_pruning_when_a_candidate_word_comparison_weighs_against(monkeypatch):
+    from services.review.domain.duplicates import candidate_keys, detector, find_suspicions
+
+    signals = _real_signals()[:60]
+    index = InMemoryCandidateIndex()
+    index.add_all(signals)
+    monkeypatch.setitem(detector.FITTED_WEIGHTS, "term_cosine", -1.0)
+    for s in signals:
+        seen: list[int] = []
+        find_suspicions(s, index.lookup, stats_for=lambda sig, c, seen=seen: seen.append(len(c)) or
+                        index.term_stats(sig, c))
+        assert seen[-1] == len(index.lookup(candidate_keys(s), s.id))

@@ -36,7 +36,7 @@ from itertools import chain
 from typing import TypeVar
 
 from .signals import ProjectSignals, candidate_keys
-from .similarity import TermStats, stats_terms
+from .similarity import DF_CAP, TermStats, stats_terms
 
 FIELD_BOOST: dict[str, float] = {
     "credit_code": 3.0,
@@ -52,10 +52,6 @@ FIELD_BOOST: dict[str, float] = {
 DEFAULT_LIMIT = 50
 DEFAULT_MAX_DF = 50
 MIN_SCORE = 3.0
-# Document frequencies are counted up to this many holders, here and in the service's SQL count
-# (storage/duplicates/repository.holder_counts), so the IDF is the same in both: beyond it a word is
-# common anyway, and an exact count would cost a scan of its holders on every write.
-DF_CAP = 1000
 
 H = TypeVar("H", bound=Hashable)
 

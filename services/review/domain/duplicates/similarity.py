@@ -20,6 +20,11 @@ from .signals import ProjectSignals
 
 ENTITY_CAP = 3.0
 FIGURE_CAP = 3
+# Document frequencies count up to this many holders (here, in the in-memory index and in the
+# service's SQL count, storage/duplicates/repository.holder_counts), so the IDF is the same in all:
+# beyond it a word is common anyway, and an exact count would cost a scan of its holders on every
+# write. It also bounds a weight from below, which ``find_suspicions`` relies on.
+DF_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -29,30 +34,41 @@ class TermStats:
 
     n: int = 1
     df: Mapping[str, int] = field(default_factory=dict)
-    # weights already computed: one check scores up to 50 candidates against the same words
-    _memo: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    # the document frequency taken for a term not in ``df``
+    unlisted_df: int = 1
+    # Every listed term's weight, computed at once (one check scores up to 50 candidates against
+    # the same words: the weights are the inner loop), and the weight of an unlisted term.
+    _w: dict[str, float] = field(init=False, compare=False, repr=False)
+    _w1: float = field(init=False, compare=False, repr=False)
     # squared norms of the projects' term vectors, by id (with the object, so an id is never
     # taken for another project's): the project checked is scored against every candidate
     _norms: dict[str, tuple[ProjectSignals, float]] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        n = max(self.n, 2)
+        scale = math.log1p(n)
+        log1p = math.log1p
+        cap = min(n, DF_CAP)
+        object.__setattr__(self, "_w", {t: log1p(n / min(max(d, 1), cap)) / scale for t, d in self.df.items()})
+        object.__setattr__(self, "_w1", log1p(n / min(max(self.unlisted_df, 1), cap)) / scale)
+
+    def optimistic(self, terms: Iterable[str]) -> TermStats:
+        """These statistics for ``terms`` (a term not listed: held by one project, as here), every
+        other term as common as a term can be (``DF_CAP``): the lowest weight it could have.
+        Scored with them, a candidate's word comparisons come out at least as high as with its
+        own terms' real counts (see ``detector.find_suspicions``)."""
+        df = self.df
+        return TermStats(self.n, {t: df.get(t, self.unlisted_df) for t in terms}, unlisted_df=DF_CAP)
+
     def weight(self, term: str) -> float:
-        w = self._memo.get(term)
-        if w is None:
-            n = max(self.n, 2)
-            d = min(max(self.df.get(term, 1), 1), n)
-            w = math.log1p(n / d) / math.log1p(n)
-            if self.df:  # not the shared UNIFORM, which would keep every word it was ever asked
-                self._memo[term] = w
-        return w
+        return self._w.get(term, self._w1)
 
     def sq_weight_sum(self, terms: Iterable[str]) -> float:
-        """Sum of the squared weights of ``terms`` (the memo read inline: this is the inner loop)."""
-        get, weight = self._memo.get, self.weight
+        """Sum of the squared weights of ``terms``."""
+        get, w1 = self._w.get, self._w1
         total = 0.0
         for t in terms:
-            w = get(t)
-            if w is None:
-                w = weight(t)
+            w = get(t, w1)
             total += w * w
         return total
 
